@@ -1,0 +1,30 @@
+{# Age in completed years on a date; the birthday itself counts (indicators.md s.1). A 29
+   February birthday is reached on 1 March in a non-leap year. #}
+{% macro age_in_years(date_of_birth, on_date) -%}
+    (extract(year from {{ on_date }}) - extract(year from {{ date_of_birth }})
+     - case when extract(month from {{ on_date }}) * 100 + extract(day from {{ on_date }})
+                 < extract(month from {{ date_of_birth }}) * 100 + extract(day from {{ date_of_birth }})
+            then 1 else 0 end)
+{%- endmacro %}
+
+{# Adds a number of days/months to a date and keeps the result a date on every engine. #}
+{% macro add_to_date(datepart, interval, date_expr) -%}
+    cast({{ dbt.dateadd(datepart, interval, date_expr) }} as date)
+{%- endmacro %}
+
+{# Start (1 April) of the financial year holding a date. #}
+{% macro financial_year_start(date_expr) -%}
+    {{ add_to_date('month', 3, dbt.date_trunc('year', add_to_date('month', -3, date_expr))) }}
+{%- endmacro %}
+
+{# Label of the financial year holding a date, e.g. 2023-24. #}
+{% macro financial_year_label(date_expr) -%}
+    {%- set y = "extract(year from " ~ add_to_date('month', -3, date_expr) ~ ")" -%}
+    {{ dbt.concat(["cast(" ~ y ~ " as " ~ dbt.type_string() ~ ")", "'-'",
+                   dbt.right("cast(" ~ y ~ " + 1 as " ~ dbt.type_string() ~ ")", "2")]) }}
+{%- endmacro %}
+
+{# Last day of the calendar quarter holding a date. #}
+{% macro quarter_end(date_expr) -%}
+    {{ add_to_date('day', -1, dbt.dateadd('month', 3, dbt.date_trunc('quarter', date_expr))) }}
+{%- endmacro %}

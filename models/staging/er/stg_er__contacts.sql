@@ -1,0 +1,25 @@
+with source as (
+    select * from {{ source('er', 'er_contacts') }}
+),
+
+latest as (
+    select * from (
+        select source.*, {{ latest_version_rank('CONTID') }} as version_rank from source
+    ) ranked
+    where version_rank = 1
+),
+
+final as (
+    select
+        {{ clean_text('CONTID') }} as contact_id,
+        {{ clean_code('CRN') }} as crn,
+        {{ clean_date('CONTDT') }} as contact_date,
+        {{ clean_code('CONTTYPE') }} as contact_type,
+        {{ clean_code('ATTENDED') }} = 'Y' as attended,
+        {{ clean_code('NEEDMET') }} as need_met_code,
+        cast({{ clean_number('WEMWBS') }} as integer) as wemwbs_score,
+        _extract_date as extract_date
+    from latest
+)
+
+select * from final

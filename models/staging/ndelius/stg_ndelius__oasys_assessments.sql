@@ -1,0 +1,25 @@
+with source as (
+    select * from {{ source('ndelius', 'ndelius_oasys') }}
+),
+
+latest as (
+    select * from (
+        select source.*, {{ latest_version_rank('ASSID') }} as version_rank from source
+    ) ranked
+    where version_rank = 1
+),
+
+final as (
+    select
+        {{ clean_text('ASSID') }} as assessment_id,
+        {{ clean_code('CRN') }} as crn,
+        {{ clean_date('ASSDT') }} as assessment_date,
+        {{ clean_number('OGRS3') }} as ogrs3_pct,
+        {{ clean_number('OVP') }} as ovp_pct,
+        {{ clean_number('RSR') }} as rsr_pct,
+        {{ clean_code('ROSH') }} as rosh_code,
+        _extract_date as extract_date
+    from latest
+)
+
+select * from final

@@ -1,0 +1,28 @@
+with source as (
+    select * from {{ source('ndtms', 'ndtms_interventions') }}
+),
+
+latest as (
+    select * from (
+        select source.*, {{ latest_version_rank('MODID') }} as version_rank from source
+    ) ranked
+    where version_rank = 1
+),
+
+final as (
+    select
+        {{ clean_text('MODID') }} as intervention_id,
+        {{ clean_text('EPISODID') }} as episode_id,
+        {{ clean_code('MODAL') }} as modality_code,
+        {{ clean_date('REFMODDT') }} as referred_date,
+        {{ clean_date('FAOMODDT') }} as first_appointment_offered_date,
+        {{ clean_date('MODST') }} as start_date,
+        {{ clean_date('MODEND') }} as end_date,
+        {{ clean_code('MODEXIT') }} as exit_code,
+        _extract_date as extract_date,
+        _source_file as source_file,
+        _line_number as line_number
+    from latest
+)
+
+select * from final

@@ -1,0 +1,51 @@
+with source as (
+    select * from {{ source('ndtms', 'ndtms_secure') }}
+),
+
+latest as (
+    select * from (
+        select source.*, {{ latest_version_rank('EPISODID') }} as version_rank from source
+    ) ranked
+    where version_rank = 1
+),
+
+renamed as (
+    select
+        {{ clean_text('EPISODID') }} as episode_id,
+        {{ clean_code('AGNCY') }} as agency_code,
+        {{ clean_code('ESTAB') }} as estab_code,
+        {{ clean_text('CLIENT') }} as client_ref,
+        {{ clean_code('FINITIAL') }} as first_initial,
+        {{ clean_code('SINITIAL') }} as surname_initial,
+        {{ clean_date('DOB') }} as date_of_birth,
+        {{ clean_code('SEX') }} as sex_code,
+        {{ clean_code('GENDER') }} as gender_code,
+        {{ clean_code('ETHNIC') }} as ethnic_code,
+        {{ clean_code('DISABLE') }} as disability_code,
+        {{ clean_date('RECEPDT') }} as reception_date,
+        {{ clean_date('TRIAGED') }} as triage_date,
+        {{ clean_code('DRUG1') }} as drug1_code,
+        {{ clean_code('DRUG2') }} as drug2_code,
+        {{ clean_code('DRUG3') }} as drug3_code,
+        {{ clean_date('DISD') }} as discharge_date,
+        {{ clean_code('DISRSN') }} as discharge_reason_code,
+        {{ clean_code('RORSTAT') }} as referral_on_release_code,
+        {{ clean_date('PRISEXDT') }} as prison_exit_date,
+        {{ clean_code('PRISEXRSN') }} as prison_exit_reason_code,
+        {{ clean_code('EXITDEST') }} as exit_la_code,
+        {{ clean_code('LSOA') }} as lsoa_code,
+        {{ clean_code('INREACH') }} = 'Y' as had_inreach,
+        _extract_date as extract_date,
+        _source_file as source_file,
+        _line_number as line_number
+    from latest
+),
+
+final as (
+    select
+        renamed.*,
+        {{ attributor_key('first_initial', 'surname_initial', 'date_of_birth', 'sex_code') }} as attributor_key
+    from renamed
+)
+
+select * from final

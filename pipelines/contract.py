@@ -1,0 +1,245 @@
+"""The extract contract of ``shared/spec/extracts.md``, declared once.
+
+The loader validates against these declarations and the synthetic generator writes from
+them, so the two can never disagree about a column, its type or its code list.
+Code lists that are reference data (substances, discharge reasons, ...) are named by seed
+file and read from ``seeds/`` at run time: a user who swaps a seed swaps the code list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PROJECT_DIR / "seeds"
+
+
+class Kind(str, Enum):
+    TEXT = "text"
+    DATE = "date"
+    CODE = "code"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind = Kind.TEXT
+    required: bool = False
+    codes: tuple[str, ...] | None = None  # inline code list (upper-case)
+    seed: tuple[str, str] | None = None  # (seed file stem, code column) for reference codes
+    pattern: str | None = None  # regular expression a trimmed text value must match
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+
+    def describe_pattern(self) -> str:
+        return {r"^[A-Z]$": "a single letter A-Z", r"^[A-Z][0-9]{6}$": "a letter and 6 digits"}.get(
+            self.pattern or "", self.pattern or ""
+        )
+
+
+@dataclass(frozen=True)
+class Extract:
+    name: str  # landing sub-folder, file prefix and raw table name
+    source: str  # dbt source name: ndtms, ndelius or er
+    key: str
+    columns: tuple[Column, ...]
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+YN = ("Y", "N")
+SEX = ("1", "2", "3", "9")
+GENDER = ("M", "W", "N", "O", "Z")
+DISABLE = ("Y", "N", "Z")
+ROSH = ("L", "M", "H", "VH")
+INITIAL = r"^[A-Z]$"
+CRN = r"^[A-Z][0-9]{6}$"
+
+
+def _attributors(required: bool = True) -> tuple[Column, ...]:
+    return (
+        Column("FINITIAL", Kind.TEXT, required, pattern=INITIAL),
+        Column("SINITIAL", Kind.TEXT, required, pattern=INITIAL),
+        Column("DOB", Kind.DATE, required),
+        Column("SEX", Kind.CODE, required, codes=SEX),
+        Column("GENDER", Kind.CODE, codes=GENDER),
+        Column("ETHNIC", Kind.CODE, seed=("ethnic_groups", "ethnic_code")),
+        Column("DISABLE", Kind.CODE, codes=DISABLE),
+    )
+
+
+def _drugs() -> tuple[Column, ...]:
+    substances = ("substances", "substance_code")
+    return (
+        Column("DRUG1", Kind.CODE, True, seed=substances),
+        Column("DRUG2", Kind.CODE, seed=substances),
+        Column("DRUG3", Kind.CODE, seed=substances),
+    )
+
+
+DISCHARGE = ("discharge_reasons", "discharge_reason_code")
+
+NDTMS_SECURE = Extract(
+    name="ndtms_secure",
+    source="ndtms",
+    key="EPISODID",
+    description="prison (secure setting) treatment episodes",
+    columns=(
+        Column("EPISODID", required=True),
+        Column("AGNCY", required=True),
+        Column("ESTAB", required=True),
+        Column("CLIENT", required=True),
+        *_attributors(),
+        Column("RECEPDT", Kind.DATE, True),
+        Column("TRIAGED", Kind.DATE, True),
+        *_drugs(),
+        Column("DISD", Kind.DATE),
+        Column("DISRSN", Kind.CODE, seed=DISCHARGE),
+        Column("RORSTAT", Kind.CODE, codes=("1", "2", "3", "4")),
+        Column("PRISEXDT", Kind.DATE),
+        Column("PRISEXRSN", Kind.CODE, codes=("REL", "TRN", "DTH", "OTH")),
+        Column("EXITDEST"),
+        Column("LSOA"),
+        Column("INREACH", Kind.CODE, codes=YN),
+    ),
+)
+
+NDTMS_COMMUNITY = Extract(
+    name="ndtms_community",
+    source="ndtms",
+    key="EPISODID",
+    description="community treatment episodes",
+    columns=(
+        Column("EPISODID", required=True),
+        Column("AGNCY", required=True),
+        Column("CLIENT", required=True),
+        *_attributors(),
+        Column("UTLA", required=True),
+        Column("LSOA"),
+        Column("REFLD", Kind.DATE, True),
+        Column("RFLS", Kind.CODE, codes=("PRI", "PRO", "SLF", "GP", "OTH")),
+        Column("TRIAGED", Kind.DATE),
+        *_drugs(),
+        Column("DISD", Kind.DATE),
+        Column("DISRSN", Kind.CODE, seed=DISCHARGE),
+    ),
+)
+
+NDTMS_INTERVENTIONS = Extract(
+    name="ndtms_interventions",
+    source="ndtms",
+    key="MODID",
+    description="community interventions (modalities)",
+    columns=(
+        Column("MODID", required=True),
+        Column("EPISODID", required=True),
+        Column("MODAL", Kind.CODE, True, seed=("modalities", "modality_code")),
+        Column("REFMODDT", Kind.DATE),
+        Column("FAOMODDT", Kind.DATE),
+        Column("MODST", Kind.DATE),
+        Column("MODEND", Kind.DATE),
+        Column("MODEXIT", Kind.CODE, codes=("A", "B", "C")),
+    ),
+)
+
+NDELIUS_CASES = Extract(
+    name="ndelius_cases",
+    source="ndelius",
+    key="CRN",
+    description="people on probation, with the Enhanced RECONNECT cohort flags",
+    columns=(
+        Column("CRN", required=True, pattern=CRN),
+        *_attributors(),
+        Column("PROBREG", Kind.CODE, True, seed=("probation_regions", "probation_region_code")),
+        Column("MAPPACAT", Kind.CODE, codes=("M1", "M2", "M3", "M4")),
+        Column("MAPPALVL", Kind.CODE, codes=("M1", "M2", "M3")),
+        Column("ROSH", Kind.CODE, codes=ROSH),
+        Column("ESTAB"),
+        Column("RELDT", Kind.DATE),
+        Column("UTLA"),
+        Column("LSOA"),
+        Column("ERPG", Kind.CODE, codes=("1", "2", "3")),
+        Column("ERSITE", Kind.CODE, seed=("er_sites", "er_site_code")),
+        Column("ERREFDT", Kind.DATE),
+        Column("ERACCDT", Kind.DATE),
+        Column("SMNEED", Kind.CODE, codes=YN),
+    ),
+)
+
+NDELIUS_OASYS = Extract(
+    name="ndelius_oasys",
+    source="ndelius",
+    key="ASSID",
+    description="OASys assessments",
+    columns=(
+        Column("ASSID", required=True),
+        Column("CRN", required=True, pattern=CRN),
+        Column("ASSDT", Kind.DATE, True),
+        Column("OGRS3", Kind.NUMBER, minimum=0, maximum=100),
+        Column("OVP", Kind.NUMBER, minimum=0, maximum=100),
+        Column("RSR", Kind.NUMBER, minimum=0, maximum=100),
+        Column("ROSH", Kind.CODE, codes=ROSH),
+    ),
+)
+
+ER_CONTACTS = Extract(
+    name="er_contacts",
+    source="er",
+    key="CONTID",
+    description="Enhanced RECONNECT service contacts",
+    columns=(
+        Column("CONTID", required=True),
+        Column("CRN", required=True, pattern=CRN),
+        Column("CONTDT", Kind.DATE, True),
+        Column("CONTTYPE", Kind.CODE, True, codes=("TAIM", "ERC", "HLTH", "MH", "SMT", "HOUS", "OTH")),
+        Column("ATTENDED", Kind.CODE, True, codes=YN),
+        Column("NEEDMET", Kind.CODE, codes=YN),
+        Column("WEMWBS", Kind.NUMBER, minimum=14, maximum=70, integer=True),
+    ),
+)
+
+EXTRACTS: tuple[Extract, ...] = (
+    NDTMS_SECURE,
+    NDTMS_COMMUNITY,
+    NDTMS_INTERVENTIONS,
+    NDELIUS_CASES,
+    NDELIUS_OASYS,
+    ER_CONTACTS,
+)
+EXTRACTS_BY_NAME = {e.name: e for e in EXTRACTS}
+
+
+def load_code_lists(seeds_dir: Path = SEEDS_DIR) -> dict[tuple[str, str], frozenset[str]]:
+    """Read every seed-backed code list the contract names, upper-cased and trimmed."""
+    import csv
+
+    wanted = {c.seed for e in EXTRACTS for c in e.columns if c.seed}
+    lists: dict[tuple[str, str], frozenset[str]] = {}
+    for stem, column in wanted:
+        with open(seeds_dir / f"{stem}.csv", newline="", encoding="utf-8") as f:
+            lists[(stem, column)] = frozenset(
+                row[column].strip().upper() for row in csv.DictReader(f)
+            )
+    return lists
+
+
+def codes_for(column: Column, code_lists: dict[tuple[str, str], frozenset[str]]) -> list[str]:
+    if column.codes is not None:
+        return list(column.codes)
+    if column.seed is not None:
+        return sorted(code_lists[column.seed])
+    return []

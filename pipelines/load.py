@@ -1,0 +1,380 @@
+"""Read, validate and load landing-folder extracts into the DuckDB raw layer.
+
+One road for every line of every file (``shared/spec/style.md``):
+
+    landing/<extract>/<extract>_<YYYYMMDD>.csv
+      -> read_extract_file()   whole-file checks: name, encoding, CSV shape, header
+      -> validate()            row checks from the contract: required, dates, codes, keys
+      -> load_extract()        valid rows -> raw.<extract>; failed rows -> raw.quarantine;
+                               unreadable files -> raw.rejected_files
+
+Raw keeps the values as they were written (no trimming or case changes): the staging models
+do the typing and normalisation, and "the latest extract wins per key" is applied there, so
+raw is a full history. Each file is loaded in one transaction, so a crash never leaves half
+a file behind, and a file whose sha256 is already loaded (or rejected) is skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.contract import EXTRACTS, Column, Extract, Kind, codes_for, load_code_lists
+
+log = logging.getLogger(__name__)
+
+LINEAGE_COLUMNS = ["_source_file", "_file_sha256", "_line_number", "_extract_date", "_loaded_at"]
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+MAX_FILE_BYTES = 4 * 1024**3  # a landing file larger than this is refused, not read
+
+DDL = """
+create schema if not exists raw;
+create table if not exists raw.quarantine (
+    source_file varchar, line_number integer, column_name varchar, reason varchar,
+    raw_line varchar, extract varchar, file_sha256 varchar, quarantined_at timestamp
+);
+create table if not exists raw.rejected_files (
+    source_file varchar, reason varchar, extract varchar, file_sha256 varchar,
+    rejected_at timestamp
+);
+create table if not exists raw.loaded_files (
+    extract varchar, source_file varchar, file_sha256 varchar, extract_date date,
+    rows_read integer, rows_loaded integer, rows_quarantined integer, loaded_at timestamp
+);
+"""
+
+
+class RejectedFile(Exception):
+    """A file that cannot be read at all: nothing from it is loaded."""
+
+
+@dataclass
+class FileResult:
+    source_file: str
+    status: str  # loaded | skipped | rejected
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reason: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExtractSummary:
+    extract: str
+    folder_present: bool
+    files: list[FileResult] = field(default_factory=list)
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "rejected"]
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "skipped"]
+
+    def line(self) -> str:
+        if not self.folder_present:
+            return f"{self.extract}: no landing folder, no rows"
+        text = (
+            f"{self.extract}: {len(self.files)} file(s), {self.total('rows_loaded')} rows loaded, "
+            f"{self.total('rows_quarantined')} quarantined"
+        )
+        if self.skipped:
+            text += f", {len(self.skipped)} already loaded (skipped)"
+        if self.rejected:
+            text += f", {len(self.rejected)} file(s) rejected"
+        return text
+
+
+def raw_table_ddl(extract: Extract) -> str:
+    cols = ", ".join(f'"{c}" varchar' for c in extract.column_names)
+    return (
+        f"create table if not exists raw.{extract.name} ({cols}, _source_file varchar, "
+        "_file_sha256 varchar, _line_number integer, _extract_date date, _loaded_at timestamp)"
+    )
+
+
+def ensure_raw_schema(con) -> None:
+    """Create every raw table, so downstream models work whichever extracts are present."""
+    con.execute(DDL)
+    for extract in EXTRACTS:
+        con.execute(raw_table_ddl(extract))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def extract_date_from_name(path: Path, extract: Extract) -> date:
+    m = re.fullmatch(rf"{extract.name}_(\d{{8}})\.csv", path.name)
+    if not m:
+        raise RejectedFile(f"file name does not match {extract.name}_<YYYYMMDD>.csv")
+    try:
+        return datetime.strptime(m.group(1), "%Y%m%d").date()
+    except ValueError:
+        raise RejectedFile(f"'{m.group(1)}' in the file name is not a valid date") from None
+
+
+def discover(landing: Path, extract: Extract) -> tuple[bool, list[Path]]:
+    """Files of one extract's landing folder, in name (so extract-date) order."""
+    folder = landing / extract.name
+    if not folder.is_dir():
+        return False, []
+    return True, sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def _find_ragged_line(data: bytes, width: int) -> str:
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
+    for record_no, row in enumerate(reader, start=1):
+        if len(row) > width:
+            return f"line {reader.line_num}: {len(row)} fields where the header has {width}"
+    return "a row has more fields than the header"
+
+
+def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[str]]:
+    """Read one landing file as text columns, or raise RejectedFile saying why."""
+    if path.is_symlink() or not path.is_file():
+        raise RejectedFile("not a regular file (links and folders are not read)")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise RejectedFile(f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+    if size == 0:
+        raise RejectedFile("file is empty (no header row)")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise RejectedFile("file contains NUL bytes: not a text CSV")
+    try:
+        text_head = data[:65536].decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if e.start < 65532:  # not just a multi-byte character cut at the boundary
+            raise RejectedFile(f"not UTF-8 text (byte {e.start})") from None
+        text_head = data[: e.start].decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text_head)), [])
+    header = [h.strip().upper() for h in header]
+    missing = [c for c in extract.required_columns if c not in header]
+    if missing:
+        raise RejectedFile(f"header lacks required column(s) {', '.join(missing)}")
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise RejectedFile(f"header repeats column(s) {', '.join(duplicated)}")
+    warnings = []
+    extra = [h for h in header if h not in extract.column_names]
+    if extra:
+        warnings.append(f"extra column(s) ignored: {', '.join(extra)}")
+    try:
+        df = pl.read_csv(
+            data, infer_schema=False, has_header=True, new_columns=header, encoding="utf8"
+        )
+    except pl.exceptions.ComputeError as e:
+        message = str(e).splitlines()[0]
+        if "invalid utf-8" in message:
+            raise RejectedFile("not UTF-8 text") from None
+        if "more fields" in message:
+            raise RejectedFile(_find_ragged_line(data, len(header))) from None
+        raise RejectedFile(f"not a readable CSV: {message}") from None
+    for name in extract.column_names:  # optional columns absent from the header are empty
+        if name not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    return df.select(extract.column_names), warnings
+
+
+def _value(name: str) -> pl.Expr:
+    """A field as the contract reads it: trimmed, empty = missing."""
+    v = pl.col(name).str.strip_chars()
+    return pl.when(v == "").then(None).otherwise(v)
+
+
+def _column_problem(column: Column, codes: list[str]) -> pl.Expr | None:
+    """An expression giving the reason this column breaks the contract, or null."""
+    v = _value(column.name)
+    shown = pl.lit(f"{column.name} '") + v + pl.lit("'")
+    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    if column.required:
+        checks.append((v.is_null(), pl.lit(f"missing required field {column.name}")))
+    if column.kind is Kind.DATE:
+        bad = ~v.str.contains(ISO_DATE) | v.str.strptime(pl.Date, "%Y-%m-%d", strict=False).is_null()
+        checks.append((v.is_not_null() & bad, shown + pl.lit(" is not a valid date (YYYY-MM-DD)")))
+    if column.kind is Kind.CODE:
+        checks.append(
+            (
+                v.is_not_null() & ~v.str.to_uppercase().is_in(codes),
+                shown + pl.lit(" is not in the code list"),
+            )
+        )
+    if column.kind is Kind.NUMBER:
+        number = v.cast(pl.Float64, strict=False)
+        bad = number.is_null() | (number < column.minimum) | (number > column.maximum)
+        if column.integer:
+            bad = bad | (number.round(0) != number)
+        kind = "an integer" if column.integer else "a number"
+        checks.append(
+            (
+                v.is_not_null() & bad,
+                shown + pl.lit(f" is not {kind} from {column.minimum:g} to {column.maximum:g}"),
+            )
+        )
+    if column.pattern:
+        checks.append(
+            (
+                v.is_not_null() & ~v.str.to_uppercase().str.contains(column.pattern),
+                shown + pl.lit(f" is not {column.describe_pattern()}"),
+            )
+        )
+    if not checks:
+        return None
+    expr = pl.when(checks[0][0]).then(checks[0][1])
+    for condition, reason in checks[1:]:
+        expr = expr.when(condition).then(reason)
+    return expr.otherwise(None)
+
+
+def validate(
+    df: pl.DataFrame, extract: Extract, code_lists: dict
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a file's rows into valid rows and quarantine rows (one per failed line).
+
+    A failed line gets one quarantine row naming its first failing column and every reason,
+    so rows in raw plus rows in quarantine always equal the data lines read.
+    """
+    problems: list[tuple[str, pl.Expr]] = []
+    for column in extract.columns:
+        expr = _column_problem(column, codes_for(column, code_lists))
+        if expr is not None:
+            problems.append((column.name, expr))
+    key = _value(extract.key)
+    problems.append(
+        (
+            extract.key,
+            pl.when(key.is_not_null() & key.is_duplicated())
+            .then(
+                pl.lit(f"duplicate key {extract.key} '")
+                + key
+                + pl.lit("' (") + key.count().over(key).cast(pl.String)
+                + pl.lit(" rows in this file; all quarantined)")
+            )
+            .otherwise(None),
+        )
+    )
+    checked = df.with_row_index("_row").with_columns(
+        [expr.alias(f"_p{i}") for i, (_, expr) in enumerate(problems)]
+    )
+    pcols = [f"_p{i}" for i in range(len(problems))]
+    checked = checked.with_columns(
+        _reason=pl.concat_str([pl.col(c) for c in pcols], separator="; ", ignore_nulls=True),
+        _column=pl.coalesce(
+            [pl.when(pl.col(c).is_not_null()).then(pl.lit(name)) for c, (name, _) in zip(pcols, problems)]
+        ),
+    )
+    bad = checked.filter(pl.col("_reason") != "")
+    good = checked.filter(pl.col("_reason") == "").select(extract.column_names + ["_row"])
+    quarantine = bad.select(
+        line_number=(pl.col("_row") + 2).cast(pl.Int32),
+        column_name=pl.col("_column"),
+        reason=pl.col("_reason"),
+        raw_line=pl.Series([_csv_line(r) for r in bad.select(extract.column_names).rows()], dtype=pl.String),
+    )
+    return good, quarantine
+
+
+def _csv_line(values: tuple) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(["" if v is None else v for v in values])
+    return buffer.getvalue()
+
+
+def _already_seen(con, sha: str) -> bool:
+    rows = con.execute(
+        "select 1 from raw.loaded_files where file_sha256 = $sha "
+        "union all select 1 from raw.rejected_files where file_sha256 = $sha",
+        {"sha": sha},
+    ).fetchall()
+    return bool(rows)
+
+
+def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict) -> FileResult:
+    source_file = f"{extract.name}/{path.name}"
+    now = datetime.now()
+    sha = sha256_of(path) if path.is_file() and not path.is_symlink() else ""
+    if sha and _already_seen(con, sha):
+        return FileResult(source_file, "skipped")
+    try:
+        extract_date = extract_date_from_name(path, extract)
+        df, warnings = read_extract_file(path, extract)
+    except RejectedFile as e:
+        con.execute(
+            "insert into raw.rejected_files values (?, ?, ?, ?, ?)",
+            [source_file, str(e), extract.name, sha, now],
+        )
+        log.error("%s rejected: %s", source_file, e)
+        return FileResult(source_file, "rejected", reason=str(e))
+    for w in warnings:
+        log.warning("%s: %s", source_file, w)
+    good, quarantine = validate(df, extract, code_lists)
+    raw_rows = good.select(
+        *extract.column_names,
+        _source_file=pl.lit(source_file),
+        _file_sha256=pl.lit(sha),
+        _line_number=(pl.col("_row") + 2).cast(pl.Int32),
+        _extract_date=pl.lit(extract_date),
+        _loaded_at=pl.lit(now),
+    ).to_arrow()
+    q_rows = quarantine.select(
+        source_file=pl.lit(source_file),
+        line_number=pl.col("line_number"),
+        column_name=pl.col("column_name"),
+        reason=pl.col("reason"),
+        raw_line=pl.col("raw_line"),
+        extract=pl.lit(extract.name),
+        file_sha256=pl.lit(sha),
+        quarantined_at=pl.lit(now),
+    ).to_arrow()
+    con.execute("begin transaction")
+    try:
+        con.register("_raw_rows", raw_rows)
+        con.register("_q_rows", q_rows)
+        con.execute(f"insert into raw.{extract.name} select * from _raw_rows")
+        con.execute("insert into raw.quarantine select * from _q_rows")
+        con.execute(
+            "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [extract.name, source_file, sha, extract_date, df.height, good.height,
+             quarantine.height, now],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_raw_rows")
+        con.unregister("_q_rows")
+    for row in quarantine.head(5).iter_rows(named=True):
+        log.warning("%s line %s: %s", source_file, row["line_number"], row["reason"])
+    return FileResult(
+        source_file, "loaded", df.height, good.height, quarantine.height, warnings=warnings
+    )
+
+
+def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None = None) -> ExtractSummary:
+    """Load every new file of one extract's landing folder into the raw layer."""
+    code_lists = code_lists if code_lists is not None else load_code_lists()
+    ensure_raw_schema(con)
+    present, paths = discover(landing, extract)
+    summary = ExtractSummary(extract.name, present)
+    for path in paths:
+        summary.files.append(load_file(con, landing, path, extract, code_lists))
+    return summary
