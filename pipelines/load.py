@@ -163,7 +163,8 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
         text_head = data[:65536].decode("utf-8-sig")
     except UnicodeDecodeError as e:
         if e.start < 65532:  # not just a multi-byte character cut at the boundary
-            raise RejectedFile(f"not UTF-8 text (byte {e.start})") from None
+            line = data[: e.start].count(b"\n") + 1
+            raise RejectedFile(f"not UTF-8 text (line {line}, byte offset {e.start})") from None
         text_head = data[: e.start].decode("utf-8-sig")
     header = next(csv.reader(io.StringIO(text_head)), [])
     header = [h.strip().upper() for h in header]

@@ -1,0 +1,20 @@
+"""Every dbt seed, model and test as Dagster assets and asset checks."""
+
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from dagster_project.dbt_project import DBT_PROJECT, TRANSLATOR, ensure_manifest
+from dagster_project.settings import WAREHOUSE_POOL
+
+ensure_manifest()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    pool=WAREHOUSE_POOL,
+)
+def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(["build"], context=context).stream()

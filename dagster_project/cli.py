@@ -1,0 +1,196 @@
+"""`continuity`: the command line. Thin: it parses arguments, sets the paths, and runs the
+same Dagster job the UI runs (in-process), then prints what happened."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+from dagster_project.settings import Settings
+from pipelines.contract import PROJECT_DIR
+
+SYNTHETIC_MARKER = "SYNTHETIC.json"  # written by `continuity generate` into its landing folder
+
+
+class UserError(Exception):
+    """A failure to report in one readable line."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    warehouse = Path(args.warehouse).resolve()
+    output = Path(args.output).resolve() if args.output else warehouse.parent
+    return Settings(Path(args.landing).resolve(), warehouse, output)
+
+
+def check_pseudonymisation_key(landing: Path) -> str | None:
+    """Refuse real data without CONTINUITY_PSEUDO_KEY; allow the development key on the
+    generator's synthetic sample and say so (indicators.md s.6)."""
+    from pipelines.pseudonymise import DEV_OK_ENV, KEY_ENV
+
+    if os.environ.get(KEY_ENV):
+        os.environ.pop(DEV_OK_ENV, None)
+        return None
+    if (landing / SYNTHETIC_MARKER).exists():
+        os.environ[DEV_OK_ENV] = "1"
+        return (
+            f"note: {KEY_ENV} is not set; using the development key because {landing} holds "
+            "the generator's synthetic sample. Set the key for real data."
+        )
+    raise UserError(
+        f"{KEY_ENV} is not set and {landing} is not the generator's synthetic sample: "
+        "set a secret key for pseudonymous person keys before running on real extracts"
+    )
+
+
+def _failure_reason(result) -> str:
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            while error.cause is not None and "dbt" not in error.message:
+                error = error.cause
+            message = " ".join(error.message.split())
+            return f"step {event.step_key} failed: {message[:600]}"
+    return "the run failed (see the Dagster event log)"
+
+
+def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "full_refresh"):
+    """Run a job in-process on these paths; return the Dagster result.
+
+    Without --verbose, dbt's and Dagster's own output goes to <output>/logs/last-run.log and
+    the terminal shows one progress line per step."""
+    settings.export()
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def(job_name)
+    if verbose:
+        return job.execute_in_process(instance=instance, raise_on_error=False)
+    log_dir = settings.output / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    run_config = {"loggers": {"progress": {}}}
+    with open(log_dir / "last-run.log", "w") as log, redirect_stdout(log), redirect_stderr(log):
+        logging.getLogger("dagster").setLevel(logging.ERROR)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+
+
+def summarise(result, settings: Settings) -> list[str]:
+    """The short run summary: rows per extract, rejections, quarantine, headline C20."""
+    import duckdb
+
+    lines = ["Ingestion:"]
+    for mat in result.get_asset_materialization_events():
+        m = mat.materialization
+        if m.asset_key.path[0] == "raw":
+            lines.append(f"  {m.metadata['summary'].value}")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rejected = con.execute(
+            "select source_file, reason from raw.rejected_files order by rejected_at desc, source_file"
+        ).fetchall()
+        quarantined = con.execute(
+            "select source_file, line_number, reason from raw.quarantine "
+            "order by quarantined_at desc, source_file, line_number limit 10"
+        ).fetchall()
+        total_q = con.execute("select count(*) from raw.quarantine").fetchall()[0][0]
+        for source_file, reason in rejected:
+            lines.append(f"  rejected file {source_file}: {reason}")
+        if total_q:
+            lines.append(f"  {total_q} quarantined line(s) in raw.quarantine, e.g.:")
+            lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
+        c20 = con.execute(
+            "select period_start, period_end, numerator, denominator, pending, value_pct, "
+            "lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
+            "where geography_type = 'england' and period_type = 'financial_year' order by period_start"
+        ).fetchall()
+    finally:
+        con.close()
+    if c20:
+        lines.append("PHOF 2.16 / C20, England, by financial year (engaged within 21 days):")
+        for start, end, num, den, pending, value, lo, hi in c20:
+            label = f"{start.year}-{str(start.year + 1)[2:]}"
+            if value is None:
+                lines.append(f"  {label}: no judged releases yet ({pending} pending)")
+            else:
+                lines.append(
+                    f"  {label}: {value:.1f}% ({lo:.1f}% to {hi:.1f}%), {num} of {den} releases"
+                    + (f", {pending} pending" if pending else "")
+                )
+    lines.append(f"Warehouse: {settings.warehouse} (marts.phof_c20, marts.continuity_releases, ...)")
+    return lines
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not settings.landing.is_dir():
+        raise UserError(f"landing folder {settings.landing} does not exist")
+    note = check_pseudonymisation_key(settings.landing)
+    if note:
+        print(note)
+    started = time.monotonic()
+    result = run_pipeline(settings, verbose=args.verbose)
+    if not result.success:
+        raise UserError(_failure_reason(result))
+    for line in summarise(result, settings):
+        print(line)
+    print(f"Done in {time.monotonic() - started:.0f} s.")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipelines.generate import GeneratorConfig, generate
+
+    config = GeneratorConfig(seed=args.seed, scale=args.scale, years=args.years, faults=args.faults)
+    manifest = generate(Path(args.out), config)
+    print(f"Wrote a synthetic landing folder to {args.out}: " + ", ".join(
+        f"{name} {rows}" for name, rows in manifest["rows"].items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="continuity", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help="show Dagster logs and stack traces")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="load a landing folder and build every mart")
+    run.add_argument("--landing", default=str(PROJECT_DIR / "data" / "landing"))
+    run.add_argument("--warehouse", default=str(PROJECT_DIR / "warehouse" / "continuity.duckdb"))
+    run.add_argument("--output", default=None, help="publication, exports and reports (default: the warehouse's folder)")
+    run.set_defaults(func=cmd_run)
+
+    gen = sub.add_parser("generate", help="write a synthetic landing folder")
+    gen.add_argument("--out", required=True)
+    gen.add_argument("--seed", type=int, default=2016)
+    gen.add_argument("--scale", type=float, default=1.0)
+    gen.add_argument("--years", type=int, default=3)
+    gen.add_argument("--faults", type=float, default=0.0)
+    gen.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.verbose = getattr(args, "verbose", False)
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"continuity: error: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 - one readable line unless --verbose
+        if args.verbose:
+            raise
+        print(f"continuity: error: {type(e).__name__}: {' '.join(str(e).split())[:600]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

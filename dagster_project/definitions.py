@@ -1,0 +1,38 @@
+"""The Dagster code location: assets, checks, jobs and resources. Wiring only: every rule
+lives in dbt (models/) or in the loader (pipelines/)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import dagster as dg  # noqa: E402
+from dagster_dbt import DbtCliResource  # noqa: E402
+
+from dagster_project.assets.dbt import continuity_dbt_assets  # noqa: E402
+from dagster_project.assets.ingest import INGEST_ASSETS  # noqa: E402
+from dagster_project.dbt_project import DBT_PROJECT  # noqa: E402
+from dagster_project.progress import progress_logger  # noqa: E402
+from dagster_project.resources import WarehouseResource, dbt_executable  # noqa: E402
+
+full_refresh_job = dg.define_asset_job(
+    "full_refresh",
+    selection=dg.AssetSelection.all(),
+    description="Load every new landing file, build and test every dbt model.",
+    executor_def=dg.in_process_executor,
+)
+
+defs = dg.Definitions(
+    assets=[*INGEST_ASSETS, continuity_dbt_assets],
+    jobs=[full_refresh_job],
+    loggers={"console": dg.colored_console_logger, "progress": progress_logger},
+    resources={
+        "warehouse": WarehouseResource(),
+        "dbt": DbtCliResource(
+            project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
+            dbt_executable=dbt_executable(),
+        ),
+    },
+)

@@ -1,0 +1,40 @@
+"""Resources: the DuckDB warehouse (short-lived connections) and the dbt CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from dagster_project.settings import Settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The working DuckDB warehouse. Connections are opened per step and closed at once:
+    DuckDB allows one writer process per file."""
+
+    memory_limit: str = "4GB"
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env()
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False):
+        path = self.settings.warehouse
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": self.memory_limit})
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def dbt_executable() -> str:
+    """The dbt of this virtual environment, not whatever is first on PATH."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")

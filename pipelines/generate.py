@@ -1,0 +1,500 @@
+"""Synthetic NDTMS-like and nDelius-like extracts: the demo's, the tests' and the benchmarks'
+input. Real extracts are personal data and never enter the repository.
+
+Vectorised (NumPy + Polars, no per-row Python loops) and deterministic: the same
+(seed, scale, years, faults) writes byte-identical files. Scale 1.0 is about one year of
+England per year generated (~30,000 qualifying releases, ~45,000 secure episodes, ~280,000
+community episodes, ~150,000 nDelius cases in all, a few hundred accepted Enhanced RECONNECT
+referrals at two sites).
+
+The calendar is fixed (financial years ending 31 March 2026, quarterly extract files) so
+output never depends on today's date. Each record is written in the quarterly file after its
+last event (fields later than the final extract date are blank), and ~2% of releases are
+first sent with a wrong prison exit date and corrected in the next quarter's file.
+
+Clean output contains no recording problem of indicators.md s.2 types 2-7 by construction
+(type 1, a three-of-four attributor match, also arises by chance between different people,
+as it does in real data). `faults > 0` injects contract violations and recording problems
+and lists each one in MANIFEST.json.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipelines.contract import EXTRACTS_BY_NAME, SEEDS_DIR
+
+SYNTHETIC_MARKER = "SYNTHETIC.json"
+LAST_DAY = np.datetime64("2026-03-31")
+LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+# rough frequency of English first-name / surname initials (weights, not exact)
+INITIAL_WEIGHTS = np.array(
+    [6, 5, 6, 6, 3, 2, 4, 5, 1, 8, 3, 5, 7, 2, 1, 5, 0.3, 5, 8, 4, 0.3, 1, 4, 0.1, 1, 0.3]
+)
+REGION_BASE = {  # engagement within 21 days before adjustments; London lowest (spec, issue 5)
+    "E12000001": 0.52, "E12000002": 0.47, "E12000003": 0.49, "E12000004": 0.45,
+    "E12000005": 0.44, "E12000006": 0.42, "E12000007": 0.30, "E12000008": 0.40,
+    "E12000009": 0.46,
+}
+WELSH_LAS = np.array(["W06000015", "W06000011", "W06000022"])
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    seed: int = 2016
+    scale: float = 1.0
+    years: int = 3
+    faults: float = 0.0
+
+
+def _seed(name: str) -> pl.DataFrame:
+    return pl.read_csv(SEEDS_DIR / f"{name}.csv", infer_schema=False)
+
+
+def _days(rng: np.random.Generator, low: int, high: int, n: int) -> np.ndarray:
+    return rng.integers(low, high + 1, n).astype("timedelta64[D]")
+
+
+def _choice(rng, values, n, p=None):
+    values = np.asarray(values)
+    if p is not None:
+        p = np.asarray(p, dtype=float)
+        p = p / p.sum()
+    return values[rng.choice(len(values), size=n, p=p)]
+
+
+def _ids(prefix: str, start: int, n: int) -> np.ndarray:
+    return np.char.add(prefix, np.char.zfill(np.arange(start, start + n).astype(str), 8))
+
+
+class _People:
+    """Attributors and protected characteristics for n people."""
+
+    def __init__(self, rng: np.random.Generator, n: int, women: float = 0.08):
+        self.finitial = _choice(rng, LETTERS, n, INITIAL_WEIGHTS)
+        self.sinitial = _choice(rng, LETTERS, n, INITIAL_WEIGHTS)
+        self.sex = _choice(rng, ["1", "2", "3", "9"], n, [1 - women - 0.01, women, 0.002, 0.008])
+        gender = np.where(self.sex == "2", "W", "M")
+        other = rng.random(n)
+        self.gender = np.where(other < 0.01, "N", np.where(other < 0.02, "O", np.where(other < 0.10, "Z", gender)))
+        self.ethnic = _choice(
+            rng, list("ABCDEFGHJKLMNPRSZ"), n,
+            [60, 1, 6, 2, 0.7, 0.6, 1.2, 1.5, 2, 1, 1.5, 5, 4, 2.5, 0.3, 2.5, 8],
+        )
+        self.disable = _choice(rng, ["Y", "N", "Z"], n, [0.22, 0.63, 0.15])
+        # age at a reference date: adults 18-70, mean ~36; 0.6% under 18
+        age_days = (18 * 365.25 + rng.gamma(2.2, 8.0, n) * 365.25).astype(int)
+        young = rng.random(n) < 0.006
+        age_days = np.where(young, rng.integers(16 * 365, 18 * 365 - 30, n), age_days)
+        self.age_days = age_days
+
+    def frame(self, idx: np.ndarray, on: np.ndarray) -> dict[str, np.ndarray]:
+        dob = on - self.age_days[idx].astype("timedelta64[D]")
+        return {
+            "FINITIAL": self.finitial[idx], "SINITIAL": self.sinitial[idx], "DOB": dob,
+            "SEX": self.sex[idx], "GENDER": self.gender[idx], "ETHNIC": self.ethnic[idx],
+            "DISABLE": self.disable[idx],
+        }
+
+
+def _date_or_null(values: np.ndarray, visible_to: np.datetime64 = LAST_DAY) -> list:
+    """Dates later than the final extract date are not yet known: blank."""
+    out = values.astype("datetime64[D]").astype(object)
+    mask = values > visible_to
+    out[mask] = None
+    return list(out)
+
+
+def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
+    """Write a landing folder under `out`; return the manifest (also written as JSON)."""
+    rng = np.random.default_rng(config.seed)
+    out = Path(out)
+    first_day = np.datetime64(f"{2026 - config.years}-04-01")
+    extract_dates = np.array(
+        [np.datetime64(d) for d in _quarter_ends(first_day, LAST_DAY)], dtype="datetime64[D]"
+    )
+    span_days = int((LAST_DAY - first_day).astype(int)) + 1
+    tables: dict[str, dict] = {}
+    manifest: dict = {"config": asdict(config), "rows": {}, "quarantine": [], "rejected_files": [],
+                      "recording_problems": []}
+
+    prisons = _seed("prisons")
+    las = _seed("local_authorities")
+    imd = _seed("imd")
+    subs = _seed("substances")
+    la_codes = las["la_code"].to_numpy().astype(str)
+    la_region = las["region_code"].to_numpy().astype(str)
+    lsoas = imd["lsoa_code"].to_numpy().astype(str)
+    lsoa_weight = 11 - imd["imd_decile"].cast(pl.Int32).to_numpy()  # leavers skew deprived
+
+    # --- releases and secure episodes ----------------------------------------------------
+    n_rel = max(20, round(45000 * config.scale * config.years))
+    n_people = max(10, round(n_rel * 0.9))
+    people = _People(rng, n_people)
+    person = np.concatenate([np.arange(n_people), rng.integers(0, n_people, n_rel - n_people)])
+    exit_dt = first_day + _days(rng, 0, span_days - 1, n_rel)
+    repeat = np.arange(n_rel) >= n_people  # a second release of the same person
+    exit_dt = np.where(repeat, exit_dt[person] + _days(rng, 120, 500, n_rel), exit_dt)
+    keep = exit_dt <= LAST_DAY + np.timedelta64(60, "D")
+    person, exit_dt = person[keep], exit_dt[keep]
+    n_rel = len(person)
+    prison_size = rng.gamma(2.0, 1.0, prisons.height)
+    estab_idx = rng.choice(prisons.height, n_rel, p=prison_size / prison_size.sum())
+    estab = prisons["estab_code"].to_numpy().astype(str)[estab_idx]
+    prison_region = prisons["region_code"].to_numpy().astype(str)[estab_idx]
+    # most people are released to an LA in the prison's region
+    same_region = rng.random(n_rel) < 0.75
+    la_pick = rng.integers(0, len(la_codes), n_rel)
+    exitdest = la_codes[la_pick]
+    for region in np.unique(prison_region):
+        rows = np.flatnonzero((prison_region == region) & same_region)
+        candidates = np.flatnonzero(la_region == region)
+        exitdest[rows] = la_codes[rng.choice(candidates, len(rows))]
+    exit_region = la_region[np.searchsorted(la_codes, exitdest)]
+    custody_days = np.clip(rng.lognormal(4.7, 0.9, n_rel), 14, 3000).astype(int)
+    recep = exit_dt - custody_days.astype("timedelta64[D]")
+    triaged = recep + _days(rng, 0, 10, n_rel)
+    triaged = np.minimum(triaged, exit_dt)
+    groups = subs["substance_group"].to_numpy().astype(str)
+    codes = subs["substance_code"].to_numpy().astype(str)
+    opiates, non_opiates, alcohol = (codes[groups == g] for g in ("opiate", "non_opiate", "alcohol"))
+    pattern = _choice(rng, ["opiate", "mixed", "non_opiate", "alcohol"], n_rel, [0.55, 0.15, 0.18, 0.12])
+    drug1 = np.where(pattern == "opiate", _choice(rng, opiates, n_rel, [1, 8, 1]),
+                     np.where(pattern == "alcohol", "7000", _choice(rng, non_opiates, n_rel)))
+    drug1 = np.where(pattern == "mixed", _choice(rng, non_opiates, n_rel), drug1)
+    drug2 = np.where(pattern == "mixed", "7000",
+                     np.where((pattern == "opiate") & (rng.random(n_rel) < 0.6), "3201", ""))
+    drug3 = np.where((pattern == "opiate") & (rng.random(n_rel) < 0.2), "7000", "")
+    inreach = rng.random(n_rel) < 0.28
+    # what happens at the end of the secure episode: ~2/3 are qualifying releases
+    kind = _choice(rng, ["release", "trn", "other_reason", "wales", "custody"], n_rel,
+                   [0.68, 0.06, 0.15, 0.03, 0.08])
+    disrsn = np.where(np.isin(kind, ["release", "trn", "wales"]), "83",
+                      _choice(rng, ["80", "81", "82", "84", "85", "86", "87", "88", "89", "90", "91"], n_rel,
+                              [3, 1, 1, 5, 4, 1, 2, 2, 0.3, 1, 0.5]))
+    prisexrsn = np.where(kind == "trn", "TRN", np.where(kind == "custody", "", "REL"))
+    exitdest = np.where(kind == "wales", _choice(rng, WELSH_LAS, n_rel), exitdest)
+    age_at_exit = people.age_days[person] / 365.25
+    lsoa = _choice(rng, lsoas, n_rel, lsoa_weight)
+    rorstat = np.where(disrsn == "83", _choice(rng, ["1", "2"], n_rel, [0.6, 0.4]),
+                       _choice(rng, ["", "3", "4"], n_rel, [0.5, 0.2, 0.3]))
+    secure_id = _ids("S", 1, n_rel)
+    in_custody = kind == "custody"
+    pfields = people.frame(person, exit_dt)
+    secure = {
+        "EPISODID": secure_id,
+        "AGNCY": np.char.add("P", estab),
+        "ESTAB": estab,
+        "CLIENT": np.char.add("PC", np.char.zfill(rng.integers(1, 10**7, n_rel).astype(str), 7)),
+        **pfields,
+        "RECEPDT": recep, "TRIAGED": triaged,
+        "DRUG1": drug1, "DRUG2": drug2, "DRUG3": drug3,
+        "DISD": np.where(in_custody, np.datetime64("NaT"), exit_dt),
+        "DISRSN": np.where(in_custody, "", disrsn),
+        "RORSTAT": np.where(in_custody, "", rorstat),
+        "PRISEXDT": np.where(in_custody, np.datetime64("NaT"), exit_dt),
+        "PRISEXRSN": prisexrsn,
+        "EXITDEST": np.where(in_custody, "", exitdest),
+        "LSOA": np.where(in_custody, "", lsoa),
+        "INREACH": np.where(inreach, "Y", "N"),
+    }
+    secure_visible = np.where(in_custody, triaged, exit_dt)
+
+    # --- engagement: who starts structured treatment, and when -----------------------------
+    base = np.vectorize(REGION_BASE.get)(exit_region)
+    mult = (np.where(inreach, 1.55, 0.85)
+            * np.select([pattern == "opiate", pattern == "mixed", pattern == "non_opiate"], [1.12, 0.9, 0.82], 0.78)
+            * np.where(custody_days < 90, 0.92, np.where(custody_days > 365, 1.05, 1.0)))
+    p_engage = np.clip(base * mult, 0.02, 0.95)
+    qualifying = (kind == "release") & (age_at_exit >= 18)
+    outcome = rng.random(n_rel)
+    engaged = qualifying & (outcome < p_engage)
+    late = qualifying & ~engaged & (outcome < p_engage + 0.18)  # starts after the window
+    comm_rows = np.flatnonzero(engaged | late)
+    m = len(comm_rows)
+    e_exit = exit_dt[comm_rows]
+    is_late = late[comm_rows]
+    start_offset = np.where(is_late, rng.integers(30, 120, m), np.minimum(rng.geometric(0.15, m) - 1, 21))
+    modst = e_exit + start_offset.astype("timedelta64[D]")
+    refld = np.where(is_late, e_exit + (start_offset - rng.integers(3, 8, m)).astype("timedelta64[D]"),
+                     e_exit - _days(rng, 0, 14, m))
+    triage_c = np.maximum(np.maximum(refld, e_exit), modst - _days(rng, 0, 3, m))
+    triage_c = np.minimum(triage_c, modst)
+    other_la = rng.random(m) < 0.05
+    c_utla = np.where(other_la, _choice(rng, la_codes, m), exitdest[comm_rows])
+    rfls = np.where(is_late, _choice(rng, ["PRO", "SLF", "GP"], m), _choice(rng, ["PRI", "PRO", "SLF", "OTH"], m, [0.7, 0.15, 0.1, 0.05]))
+
+    # --- background community episodes (people who were not in these prisons) ------------
+    n_bg = max(10, round(280000 * config.scale * config.years) - m)
+    bg_people = _People(rng, max(10, n_bg * 2 // 3), women=0.3)
+    bg_person = rng.integers(0, len(bg_people.age_days), n_bg)
+    bg_refld = first_day - np.timedelta64(180, "D") + _days(rng, 0, span_days + 150, n_bg)
+    bg_triage = bg_refld + _days(rng, 0, 20, n_bg)
+    bg_utla = _choice(rng, la_codes, n_bg)
+
+    comm_ids = _ids("C", 1, m + n_bg)
+    cp = people.frame(person[comm_rows], e_exit)
+    bp = bg_people.frame(bg_person, bg_refld)
+    c_refld = np.concatenate([refld, bg_refld])
+    c_triage = np.concatenate([triage_c, bg_triage])
+    c_disd = c_triage + _days(rng, 60, 500, m + n_bg)
+    community = {
+        "EPISODID": comm_ids,
+        "AGNCY": np.char.add("A", np.char.replace(np.concatenate([c_utla, bg_utla]), "E0", "")),
+        "CLIENT": np.char.add("CC", np.char.zfill(rng.integers(1, 10**8, m + n_bg).astype(str), 8)),
+        **{k: np.concatenate([cp[k], bp[k]]) for k in cp},
+        "UTLA": np.concatenate([c_utla, bg_utla]),
+        "LSOA": _choice(rng, lsoas, m + n_bg),
+        "REFLD": c_refld,
+        "RFLS": np.concatenate([rfls, _choice(rng, ["PRO", "SLF", "GP", "OTH"], n_bg, [0.15, 0.5, 0.25, 0.1])]),
+        "TRIAGED": c_triage,
+        "DRUG1": np.concatenate([drug1[comm_rows], _choice(rng, codes, n_bg)]),
+        "DRUG2": np.concatenate([drug2[comm_rows], np.full(n_bg, "")]),
+        "DRUG3": np.full(m + n_bg, ""),
+        "DISD": c_disd,
+        "DISRSN": _choice(rng, ["80", "81", "82", "85", "86"], m + n_bg, [4, 2, 1, 3, 1]),
+    }
+    # repeat-release people: an earlier community episode must be closed before reception
+    # (otherwise it is recording problem 4, which clean output never has)
+    comm_visible = np.minimum(c_disd, LAST_DAY)
+
+    # --- interventions: one structured start per community episode, some recovery support --
+    n_c = m + n_bg
+    c_start = np.concatenate([modst, bg_triage + _days(rng, 0, 14, n_bg)])
+    structured = _choice(rng, ["01", "02", "03", "04", "05"], n_c, [45, 8, 40, 4, 3])
+    extra = rng.random(n_c) < 0.35
+    i_ep = np.concatenate([comm_ids, comm_ids[extra]])
+    i_modal = np.concatenate([structured, _choice(rng, ["06", "07"], int(extra.sum()), [0.7, 0.3])])
+    i_start = np.concatenate([c_start, c_start[extra] + _days(rng, 0, 30, int(extra.sum()))])
+    i_ref = np.concatenate([c_triage, c_triage[extra]])
+    i_offer = np.maximum(i_start - _days(rng, 0, 5, len(i_start)), i_ref)
+    i_end = i_start + _days(rng, 30, 300, len(i_start))
+    i_end = np.minimum(i_end, np.concatenate([c_disd, c_disd[extra]]))
+    interventions = {
+        "MODID": _ids("M", 1, len(i_ep)),
+        "EPISODID": i_ep,
+        "MODAL": i_modal,
+        "REFMODDT": i_ref,
+        "FAOMODDT": i_offer,
+        "MODST": i_start,
+        "MODEND": i_end,
+        "MODEXIT": np.where(i_end <= LAST_DAY, _choice(rng, ["A", "B", "C"], len(i_ep), [5, 4, 1]), ""),
+    }
+    interventions["MODEXIT"] = np.where(i_end <= LAST_DAY, interventions["MODEXIT"], "")
+    int_visible = np.minimum(np.maximum(i_ref, i_start), LAST_DAY)
+    # an intervention is written no earlier than the file of its episode's referral
+    int_created = i_ref
+
+    # --- nDelius cases, OASys and Enhanced RECONNECT --------------------------------------
+    ndelius, oasys, contacts, er_extra = _probation(rng, config, people, person, exit_dt, estab,
+                                                    exitdest, qualifying, first_day, span_days, lsoas)
+    # ER people with a substance misuse need: a share start structured treatment
+    if er_extra is not None:
+        n_er = len(er_extra["REFLD"])
+        er_ids = _ids("C", n_c + 1, n_er)
+        community_er = {k: er_extra.get(k) for k in community}
+        community_er.update({
+            "EPISODID": er_ids, "AGNCY": np.full(n_er, "AER"),
+            "CLIENT": np.char.add("CE", np.char.zfill(np.arange(n_er).astype(str), 7)),
+            "LSOA": np.full(n_er, ""), "RFLS": np.full(n_er, "PRO"),
+            "DRUG1": np.full(n_er, "1011"), "DRUG2": np.full(n_er, ""), "DRUG3": np.full(n_er, ""),
+            "DISD": np.full(n_er, np.datetime64("NaT")), "DISRSN": np.full(n_er, ""),
+        })
+        community = {k: np.concatenate([community[k], community_er[k]]) for k in community}
+        comm_visible = np.concatenate([comm_visible, np.minimum(er_extra["MODST"], LAST_DAY)])
+        er_modids = _ids("M", len(i_ep) + 1, n_er)
+        int_er = {"MODID": er_modids, "EPISODID": er_ids, "MODAL": np.full(n_er, "01"),
+                  "REFMODDT": er_extra["TRIAGED"], "FAOMODDT": er_extra["MODST"],
+                  "MODST": er_extra["MODST"], "MODEND": np.full(n_er, np.datetime64("NaT")),
+                  "MODEXIT": np.full(n_er, "")}
+        interventions = {k: np.concatenate([interventions[k], int_er[k]]) for k in interventions}
+        int_visible = np.concatenate([int_visible, np.minimum(er_extra["MODST"], LAST_DAY)])
+        int_created = np.concatenate([int_created, er_extra["TRIAGED"]])
+
+    # --- write quarterly files ------------------------------------------------------------
+    corrections = qualifying & (rng.random(n_rel) < 0.02)
+    tables["ndtms_secure"] = (secure, secure_visible, triaged, corrections)
+    tables["ndtms_community"] = (community, comm_visible, community["REFLD"], None)
+    tables["ndtms_interventions"] = (interventions, int_visible, int_created, None)
+    tables.update({k: v for k, v in {"ndelius_cases": ndelius, "ndelius_oasys": oasys,
+                                     "er_contacts": contacts}.items()})
+    frames = {name: _to_files(name, *spec, extract_dates, rng) for name, spec in tables.items()}
+    if config.faults > 0:
+        from pipelines.faults import inject
+
+        inject(frames, manifest, rng, config.faults, extract_dates)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, files in frames.items():
+        folder = out / name
+        folder.mkdir(exist_ok=True)
+        manifest["rows"][name] = sum(df.height for df in files.values())
+        for extract_date, df in files.items():
+            path = folder / f"{name}_{str(extract_date).replace('-', '')}.csv"
+            if isinstance(df, bytes):
+                path.write_bytes(df)
+            else:
+                df.write_csv(path, date_format="%Y-%m-%d", null_value="")
+    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    (out / SYNTHETIC_MARKER).write_text(json.dumps({"generator": "continuity generate", **asdict(config)}) + "\n")
+    return manifest
+
+
+def _quarter_ends(first: np.datetime64, last: np.datetime64) -> list[str]:
+    out, d = [], date.fromisoformat(str(first))
+    year, month = d.year, d.month
+    while True:
+        month += 3
+        if month > 12:
+            month -= 12
+            year += 1
+        end = np.datetime64(f"{year:04d}-{month:02d}-01") - np.timedelta64(1, "D")
+        if end > last:
+            return out
+        out.append(str(end))
+
+
+def _to_files(name, columns, visible, created, corrections, extract_dates, rng):
+    """Split one table's records into quarterly files by the date each becomes complete."""
+    extract = EXTRACTS_BY_NAME[name]
+    visible = np.minimum(visible, LAST_DAY)
+    keep = created <= LAST_DAY
+    file_idx = np.searchsorted(extract_dates, visible)
+    data = {}
+    for col in extract.column_names:
+        values = np.asarray(columns[col])[keep]
+        if values.dtype.kind == "M":
+            data[col] = pl.Series(col, _date_or_null(values), dtype=pl.Date)
+        else:
+            data[col] = pl.Series(col, values.astype(str)).replace("", None)
+    df = pl.DataFrame(data).with_columns(_file=pl.Series(file_idx[keep]))
+    if corrections is not None:
+        wrong = df.filter(pl.Series(corrections[keep]) & (pl.col("_file") < len(extract_dates) - 1))
+        shift = pl.Series(rng.integers(3, 11, wrong.height)).cast(pl.Int32)
+        first = wrong.with_columns(
+            PRISEXDT=pl.col("PRISEXDT") + pl.duration(days=shift), DISD=pl.col("DISD") + pl.duration(days=shift)
+        )
+        later = wrong.with_columns(_file=pl.col("_file") + 1)
+        df = pl.concat([df.join(wrong.select(extract.key), on=extract.key, how="anti"), first, later])
+    df = df.sort(["_file", extract.key])
+    return {
+        extract_dates[i]: part.drop("_file")
+        for (i,), part in sorted(df.partition_by("_file", as_dict=True).items())
+    }
+
+
+def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying, first_day, span_days, lsoas):
+    """nDelius cases (some are the released people), OASys, and ER contacts."""
+    n_cases = max(20, round(150000 * config.scale))
+    released_people = np.unique(person[qualifying])
+    n_linked = min(len(released_people), n_cases // 3)
+    linked = rng.choice(released_people, n_linked, replace=False)
+    # the latest release per linked person
+    df = pl.DataFrame({"p": person, "d": exit_dt, "e": estab, "la": exitdest}).filter(
+        pl.col("p").is_in(linked)).sort("d").group_by("p", maintain_order=True).last().sort("p")
+    n_bg = n_cases - df.height
+    bg = _People(rng, n_bg)
+    bg_rel = first_day + _days(rng, -365, span_days, n_bg)
+    bg_released = rng.random(n_bg) < 0.7
+    # ER: a few hundred referrals at scale 1 (at least 40), most accepted
+    n_er = max(40, round(400 * config.scale))
+    er = _People(rng, n_er)
+    er_ref = first_day + _days(rng, 0, span_days - 60, n_er)
+    er_rel = er_ref + _days(rng, 0, 180, n_er)
+    er_acc = er_ref + _days(rng, 3, 30, n_er)
+    accepted = rng.random(n_er) < 0.8
+    smneed = _choice(rng, ["Y", "N", ""], n_er, [0.45, 0.45, 0.1])
+    site = _choice(rng, ["ERA", "ERB"], n_er, [0.55, 0.45])
+    pg = _choice(rng, ["1", "2", "3"], n_er, [0.05, 0.10, 0.85])
+    n_link = df.height
+    lp = people.frame(df["p"].to_numpy(), df["d"].to_numpy().astype("datetime64[D]"))
+    bp = bg.frame(np.arange(n_bg), bg_rel)
+    ep = er.frame(np.arange(n_er), er_rel)
+    total = n_link + n_bg + n_er
+    crn_numbers = rng.choice(26 * 10**6, total, replace=False)
+    crn = np.char.add(LETTERS[crn_numbers // 10**6], np.char.zfill((crn_numbers % 10**6).astype(str), 6))
+    nat = np.datetime64("NaT")
+    reldt = np.concatenate([df["d"].to_numpy().astype("datetime64[D]"), np.where(bg_released, bg_rel, nat), er_rel])
+    cases = {
+        "CRN": crn,
+        **{k: np.concatenate([lp[k], bp[k], ep[k]]) for k in lp},
+        "PROBREG": _choice(rng, ["N07", "N50", "N51", "N52", "N53", "N54", "N55", "N56", "N57", "N58", "N59"], total),
+        "MAPPACAT": np.where(rng.random(total) < 0.05, _choice(rng, ["M1", "M2", "M3"], total), ""),
+        "MAPPALVL": "",
+        "ROSH": _choice(rng, ["L", "M", "H", "VH"], total, [0.3, 0.45, 0.22, 0.03]),
+        "ESTAB": np.concatenate([df["e"].to_numpy().astype(str), np.full(n_bg, ""), _choice(rng, estab, n_er)]),
+        "RELDT": reldt,
+        "UTLA": np.concatenate([df["la"].to_numpy().astype(str), np.full(n_bg, ""), _choice(rng, exitdest, n_er)]),
+        "LSOA": _choice(rng, lsoas, total),
+        "ERPG": np.concatenate([np.full(n_link + n_bg, ""), pg]),
+        "ERSITE": np.concatenate([np.full(n_link + n_bg, ""), site]),
+        "ERREFDT": np.concatenate([np.full(n_link + n_bg, nat), er_ref]),
+        "ERACCDT": np.concatenate([np.full(n_link + n_bg, nat), np.where(accepted, er_acc, nat)]),
+        "SMNEED": np.concatenate([np.where(rng.random(n_link) < 0.8, "Y", ""), np.full(n_bg, ""), smneed]),
+    }
+    cases["MAPPALVL"] = np.where(cases["MAPPACAT"] != "", _choice(rng, ["M1", "M2", "M3"], total, [0.8, 0.15, 0.05]), "")
+    case_created = np.concatenate([df["d"].to_numpy().astype("datetime64[D]"), np.where(bg_released, bg_rel, first_day), er_ref])
+    case_visible = np.nanmax(np.stack([case_created.astype("datetime64[D]"),
+                                       np.where(np.isnat(cases["ERACCDT"]), case_created, cases["ERACCDT"]),
+                                       np.where(np.isnat(reldt), case_created, reldt)]), axis=0)
+    # ER people with a need who start structured treatment within ~3 weeks of release
+    er_crn = crn[n_link + n_bg:]
+    starts = accepted & (smneed == "Y") & (rng.random(n_er) < 0.55)
+    s_idx = np.flatnonzero(starts)
+    er_modst = er_rel[s_idx] + _days(rng, 0, 35, len(s_idx))
+    er_extra = {"REFLD": er_rel[s_idx] - _days(rng, 0, 7, len(s_idx)),
+                "TRIAGED": er_rel[s_idx] + _days(rng, 0, 3, len(s_idx)), "MODST": er_modst,
+                **{k: ep[k][s_idx] for k in ep},
+                "UTLA": cases["UTLA"][n_link + n_bg:][s_idx]}
+    er_extra["TRIAGED"] = np.minimum(er_extra["TRIAGED"], er_modst)
+
+    # OASys: accepted ER people before and (mostly) after release; a share of other cases
+    acc_idx = np.flatnonzero(accepted)
+    a = len(acc_idx)
+    o_before = er_rel[acc_idx] - _days(rng, 20, 300, a)
+    has_after = rng.random(a) < 0.75
+    o_after = er_rel[acc_idx] + _days(rng, 60, 330, a)
+    ogrs = rng.uniform(10, 90, a).round(1)
+    change = rng.normal(-4, 6, a)
+    bg_o = rng.random(n_bg) < 0.3
+    nb = int(bg_o.sum())
+    o_crn = np.concatenate([er_crn[acc_idx], er_crn[acc_idx][has_after], crn[n_link:n_link + n_bg][bg_o]])
+    o_dt = np.concatenate([o_before, o_after[has_after], first_day + _days(rng, 0, span_days - 1, nb)])
+    o_ogrs = np.concatenate([ogrs, np.clip(ogrs[has_after] + change[has_after], 0, 100).round(1), rng.uniform(5, 95, nb).round(1)])
+    n_o = len(o_crn)
+    oasys = {
+        "ASSID": _ids("OA", 1, n_o), "CRN": o_crn, "ASSDT": o_dt,
+        "OGRS3": o_ogrs.astype(str),
+        "OVP": np.clip(o_ogrs * 0.6 + rng.normal(0, 5, n_o), 0, 100).round(1).astype(str),
+        "RSR": np.clip(o_ogrs * 0.05 + rng.normal(0, 1, n_o), 0, 100).round(2).astype(str),
+        "ROSH": np.where(o_ogrs > 70, "H", np.where(o_ogrs > 35, "M", "L")),
+    }
+
+    # ER contacts for accepted people: TAIM meetings, ER worker contacts, appointments
+    per = 14
+    c_person = np.repeat(acc_idx, per)
+    slot = np.tile(np.arange(per), a)
+    acc = er_acc[c_person]
+    rel = er_rel[c_person]
+    ctype = np.select([slot < 2, slot < 9], ["TAIM", "ERC"], default=_choice(rng, ["HLTH", "MH", "SMT", "HOUS", "OTH"], len(slot), [4, 2, 2, 1, 1]))
+    when = np.where(slot < 2, acc + _days(rng, 0, 40, len(slot)),
+                    np.where(slot < 9, acc + _days(rng, 0, 500, len(slot)), rel + _days(rng, -20, 400, len(slot))))
+    exists = (rng.random(len(slot)) < np.where(slot < 2, 0.9, 0.75))
+    attended = rng.random(len(slot)) < 0.78
+    health = np.isin(ctype, ["HLTH", "MH", "SMT"])
+    wemwbs = np.where((ctype == "ERC") & (rng.random(len(slot)) < 0.5),
+                      np.clip(rng.normal(40, 8, len(slot)) + (when - acc).astype(int) / 60, 14, 70).round(0).astype(int).astype(str), "")
+    sel = np.flatnonzero(exists)
+    contacts = {
+        "CONTID": _ids("K", 1, len(sel)), "CRN": er_crn[c_person][sel], "CONTDT": when[sel],
+        "CONTTYPE": ctype[sel], "ATTENDED": np.where(attended, "Y", "N")[sel],
+        "NEEDMET": np.where(health & attended, _choice(rng, ["Y", "N", ""], len(slot), [0.6, 0.3, 0.1]), "")[sel],
+        "WEMWBS": np.where(attended, wemwbs, "")[sel],
+    }
+    return ((cases, case_visible, case_created, None), (oasys, oasys["ASSDT"], oasys["ASSDT"], None),
+            (contacts, contacts["CONTDT"], contacts["CONTDT"], None), er_extra)

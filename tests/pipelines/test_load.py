@@ -1,0 +1,197 @@
+"""The extract contract at the loader: each bad input gives its exact quarantine row or
+rejection, and rows read = rows loaded + rows quarantined."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.contract import EXTRACTS_BY_NAME, load_code_lists
+from pipelines.load import load_extract
+from tests.helpers import case_row, csv_text, intervention_row, secure_row, write_extract
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def code_lists():
+    return load_code_lists()
+
+
+def load(con, landing: Path, extract: str, code_lists):
+    return load_extract(con, landing, EXTRACTS_BY_NAME[extract], code_lists)
+
+
+def quarantine(con):
+    return con.execute(
+        "select source_file, line_number, column_name, reason, raw_line from raw.quarantine order by line_number"
+    ).fetchall()
+
+
+def test_valid_rows_load_with_lineage(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(), secure_row(EPISODID="S2")])
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (2, 0)
+    rows = con.execute(
+        'select "EPISODID", _source_file, _line_number, cast(_extract_date as varchar) from raw.ndtms_secure order by 1'
+    ).fetchall()
+    assert rows == [("S1", "ndtms_secure/ndtms_secure_20230630.csv", 2, "2023-06-30"),
+                    ("S2", "ndtms_secure/ndtms_secure_20230630.csv", 3, "2023-06-30")]
+
+
+def test_bad_date_is_quarantined_with_file_line_and_reason(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(), secure_row(EPISODID="S2", PRISEXDT="2023-02-30")])
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert summary.total("rows_loaded") == 1
+    [(file, line, column, reason, raw_line)] = quarantine(con)
+    assert (file, line, column) == ("ndtms_secure/ndtms_secure_20230630.csv", 3, "PRISEXDT")
+    assert reason == "PRISEXDT '2023-02-30' is not a valid date (YYYY-MM-DD)"
+    assert raw_line.startswith("S2,PLEI,LEI,PC1,A,B,1990-05-17,1,")
+
+
+def test_non_iso_date_is_quarantined(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(DOB="17/05/1990")])
+    load(con, tmp_path, "ndtms_secure", code_lists)
+    assert quarantine(con)[0][2:4] == ("DOB", "DOB '17/05/1990' is not a valid date (YYYY-MM-DD)")
+
+
+def test_unknown_code_is_quarantined(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_interventions", "2023-06-30", [intervention_row(MODAL="99")])
+    load(con, tmp_path, "ndtms_interventions", code_lists)
+    assert quarantine(con)[0][1:4] == (2, "MODAL", "MODAL '99' is not in the code list")
+
+
+def test_codes_are_case_insensitive_and_trimmed(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(PRISEXRSN=" rel ", FINITIAL=" a", INREACH="y")])
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (1, 0)
+
+
+def test_missing_required_field_is_quarantined(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(AGNCY="  ")])
+    load(con, tmp_path, "ndtms_secure", code_lists)
+    assert quarantine(con)[0][2:4] == ("AGNCY", "missing required field AGNCY")
+
+
+def test_every_row_of_a_duplicated_key_is_quarantined(con, tmp_path, code_lists):
+    rows = [secure_row(EPISODID="S1"), secure_row(EPISODID=" S1"), secure_row(EPISODID="S3")]
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", rows)
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (1, 2)
+    assert [(q[1], q[3]) for q in quarantine(con)] == [
+        (2, "duplicate key EPISODID 'S1' (2 rows in this file; all quarantined)"),
+        (3, "duplicate key EPISODID 'S1' (2 rows in this file; all quarantined)"),
+    ]
+
+
+def test_bad_crn_is_quarantined(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndelius_cases", "2023-06-30", [case_row(CRN="12345X"), case_row(CRN="Y654321")])
+    summary = load(con, tmp_path, "ndelius_cases", code_lists)
+    assert summary.total("rows_loaded") == 1
+    assert quarantine(con)[0][1:4] == (2, "CRN", "CRN '12345X' is not a letter and 6 digits")
+
+
+def test_out_of_range_number_is_quarantined(con, tmp_path, code_lists):
+    text = "CONTID,CRN,CONTDT,CONTTYPE,ATTENDED,NEEDMET,WEMWBS\nK1,X123456,2023-07-01,ERC,Y,,71\nK2,X123456,2023-07-01,ERC,Y,,40\n"
+    write_extract(tmp_path, "er_contacts", "2023-07-31", text=text)
+    load(con, tmp_path, "er_contacts", code_lists)
+    assert quarantine(con)[0][1:4] == (2, "WEMWBS", "WEMWBS '71' is not an integer from 14 to 70")
+
+
+def test_utf8_bom_and_quoted_fields_with_commas_are_read(con, tmp_path, code_lists):
+    text = csv_text("ndtms_secure", [secure_row(CLIENT="Smith, J")])
+    assert '"Smith, J"' in text
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", text=b"\xef\xbb\xbf" + text.encode())
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert summary.total("rows_loaded") == 1
+    assert con.execute('select "CLIENT" from raw.ndtms_secure').fetchall() == [("Smith, J",)]
+
+
+def test_a_file_loaded_twice_changes_nothing(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()])
+    load(con, tmp_path, "ndtms_secure", code_lists)
+    second = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert [f.status for f in second.files] == ["skipped"]
+    # an identical copy under another extract date is the same content: skipped too
+    write_extract(tmp_path, "ndtms_secure", "2023-09-30", [secure_row()])
+    third = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert sorted(f.status for f in third.files) == ["skipped", "skipped"]
+    assert con.execute("select count(*) from raw.ndtms_secure").fetchall() == [(1,)]
+
+
+def test_a_later_extract_keeps_both_versions_in_raw(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(PRISEXDT="2023-06-11")])
+    write_extract(tmp_path, "ndtms_secure", "2023-09-30", [secure_row(PRISEXDT="2023-06-01")])
+    load(con, tmp_path, "ndtms_secure", code_lists)
+    rows = con.execute('select "PRISEXDT", cast(_extract_date as varchar) from raw.ndtms_secure order by 2').fetchall()
+    assert rows == [("2023-06-11", "2023-06-30"), ("2023-06-01", "2023-09-30")]
+
+
+def test_file_missing_a_required_column_is_rejected_whole(con, tmp_path, code_lists):
+    header = [c for c in EXTRACTS_BY_NAME["ndtms_secure"].column_names if c != "DOB"]
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()], header=header)
+    write_extract(tmp_path, "ndtms_secure", "2023-09-30", [secure_row(EPISODID="S9")])
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert [(f.source_file, f.status) for f in summary.files] == [
+        ("ndtms_secure/ndtms_secure_20230630.csv", "rejected"),
+        ("ndtms_secure/ndtms_secure_20230930.csv", "loaded"),
+    ]
+    assert con.execute("select source_file, reason from raw.rejected_files").fetchall() == [
+        ("ndtms_secure/ndtms_secure_20230630.csv", "header lacks required column(s) DOB")
+    ]
+    assert con.execute('select "EPISODID" from raw.ndtms_secure').fetchall() == [("S9",)]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "file contains NUL bytes: not a text CSV"),
+        # header 21 bytes + "M1,C1," 6 bytes: the bad byte is at offset 27, on line 2
+        ("MODID,EPISODID,MODAL\n".encode() + b"M1,C1,\xff\xfe\n", "not UTF-8 text (line 2, byte offset 27)"),
+        (b"", "file is empty (no header row)"),
+        (b"MODID,EPISODID,MODAL\nM1,C1,01,extra\n", "line 2: 4 fields where the header has 3"),
+    ],
+)
+def test_unreadable_files_are_rejected_with_the_reason(con, tmp_path, code_lists, content, reason):
+    write_extract(tmp_path, "ndtms_interventions", "2023-06-30", text=content)
+    summary = load(con, tmp_path, "ndtms_interventions", code_lists)
+    assert [(f.status, f.reason) for f in summary.files] == [("rejected", reason)]
+    assert con.execute("select count(*) from raw.ndtms_interventions").fetchall() == [(0,)]
+
+
+def test_badly_named_file_is_rejected(con, tmp_path, code_lists):
+    folder = tmp_path / "ndtms_secure"
+    folder.mkdir()
+    (folder / "secure_latest.csv").write_text(csv_text("ndtms_secure", [secure_row()]))
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert summary.files[0].reason == "file name does not match ndtms_secure_<YYYYMMDD>.csv"
+
+
+def test_extra_columns_are_a_warning_not_an_error(con, tmp_path, code_lists):
+    header = EXTRACTS_BY_NAME["ndtms_interventions"].column_names + ["NOTES"]
+    write_extract(tmp_path, "ndtms_interventions", "2023-06-30", [{**intervention_row(), "NOTES": "x"}], header=header)
+    summary = load(con, tmp_path, "ndtms_interventions", code_lists)
+    assert summary.files[0].warnings == ["extra column(s) ignored: NOTES"]
+    assert summary.total("rows_loaded") == 1
+
+
+def test_missing_folder_means_no_rows(con, tmp_path, code_lists):
+    summary = load(con, tmp_path, "er_contacts", code_lists)
+    assert summary.line() == "er_contacts: no landing folder, no rows"
+    assert con.execute("select count(*) from raw.er_contacts").fetchall() == [(0,)]
+
+
+def test_rows_read_equal_rows_loaded_plus_quarantined(con, tmp_path, code_lists):
+    rows = [secure_row(EPISODID=f"S{i}") for i in range(10)]
+    rows[3]["DOB"] = "x"
+    rows[5]["DISRSN"] = "00"
+    rows[7]["EPISODID"] = "S8"
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", rows)
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    # 10 lines: line of S3 (bad DOB), S5 (bad code), and both S8 rows -> 4 quarantined, 6 loaded
+    assert (summary.total("rows_read"), summary.total("rows_loaded"), summary.total("rows_quarantined")) == (10, 6, 4)
