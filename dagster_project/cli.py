@@ -105,7 +105,7 @@ def summarise(result, settings: Settings) -> list[str]:
             lines.append(f"  {total_q} quarantined line(s) in raw.quarantine, e.g.:")
             lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
         c20 = con.execute(
-            "select period_start, period_end, numerator, denominator, pending, value_pct, "
+            "select period_start, numerator, denominator, pending, value_pct, "
             "lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
             "where geography_type = 'england' and period_type = 'financial_year' order by period_start"
         ).fetchall()
@@ -113,7 +113,7 @@ def summarise(result, settings: Settings) -> list[str]:
         con.close()
     if c20:
         lines.append("PHOF 2.16 / C20, England, by financial year (engaged within 21 days):")
-        for start, end, num, den, pending, value, lo, hi in c20:
+        for start, num, den, pending, value, lo, hi in c20:
             label = f"{start.year}-{str(start.year + 1)[2:]}"
             if value is None:
                 lines.append(f"  {label}: no judged releases yet ({pending} pending)")
@@ -148,8 +148,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     config = GeneratorConfig(seed=args.seed, scale=args.scale, years=args.years, faults=args.faults)
     manifest = generate(Path(args.out), config)
-    print(f"Wrote a synthetic landing folder to {args.out}: " + ", ".join(
-        f"{name} {rows}" for name, rows in manifest["rows"].items()))
+    print(
+        f"Wrote a synthetic landing folder to {args.out}: "
+        + ", ".join(f"{name} {rows}" for name, rows in manifest["rows"].items())
+    )
+    return 0
+
+
+def cmd_imd(args: argparse.Namespace) -> int:
+    from pipelines.imd import convert_file7
+
+    n = convert_file7(Path(args.file7))
+    print(f"Wrote {n} LSOAs to seeds/imd.csv; the next run loads them.")
     return 0
 
 
@@ -161,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load a landing folder and build every mart")
     run.add_argument("--landing", default=str(PROJECT_DIR / "data" / "landing"))
     run.add_argument("--warehouse", default=str(PROJECT_DIR / "warehouse" / "continuity.duckdb"))
-    run.add_argument("--output", default=None, help="publication, exports and reports (default: the warehouse's folder)")
+    run.add_argument(
+        "--output", default=None, help="publication, exports and reports (default: the warehouse's folder)"
+    )
     run.set_defaults(func=cmd_run)
 
     gen = sub.add_parser("generate", help="write a synthetic landing folder")
@@ -171,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--years", type=int, default=3)
     gen.add_argument("--faults", type=float, default=0.0)
     gen.set_defaults(func=cmd_generate)
+
+    imd = sub.add_parser("imd", help="replace the IMD sample seed with the official IoD2019 File 7 CSV")
+    imd.add_argument("--file7", required=True)
+    imd.set_defaults(func=cmd_imd)
     return parser
 
 

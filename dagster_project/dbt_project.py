@@ -40,9 +40,11 @@ def ensure_manifest() -> None:
         return
     env = {**os.environ, "DO_NOT_TRACK": "1"}
     result = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR),
-         "--profiles-dir", str(PROJECT_DIR)],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")

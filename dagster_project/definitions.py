@@ -31,7 +31,8 @@ defs = dg.Definitions(
     resources={
         "warehouse": WarehouseResource(),
         "dbt": DbtCliResource(
-            project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir),
+            project_dir=DBT_PROJECT,
+            profiles_dir=str(DBT_PROJECT.profiles_dir),
             dbt_executable=dbt_executable(),
         ),
     },

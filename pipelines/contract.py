@@ -9,14 +9,14 @@ file and read from ``seeds/`` at run time: a user who swaps a seed swaps the cod
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_DIR / "seeds"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     TEXT = "text"
     DATE = "date"
     CODE = "code"
@@ -231,9 +231,7 @@ def load_code_lists(seeds_dir: Path = SEEDS_DIR) -> dict[tuple[str, str], frozen
     lists: dict[tuple[str, str], frozenset[str]] = {}
     for stem, column in wanted:
         with open(seeds_dir / f"{stem}.csv", newline="", encoding="utf-8") as f:
-            lists[(stem, column)] = frozenset(
-                row[column].strip().upper() for row in csv.DictReader(f)
-            )
+            lists[(stem, column)] = frozenset(row[column].strip().upper() for row in csv.DictReader(f))
     return lists
 
 

@@ -34,12 +34,16 @@ SYNTHETIC_MARKER = "SYNTHETIC.json"
 LAST_DAY = np.datetime64("2026-03-31")
 LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 # rough frequency of English first-name / surname initials (weights, not exact)
-INITIAL_WEIGHTS = np.array(
-    [6, 5, 6, 6, 3, 2, 4, 5, 1, 8, 3, 5, 7, 2, 1, 5, 0.3, 5, 8, 4, 0.3, 1, 4, 0.1, 1, 0.3]
-)
+INITIAL_WEIGHTS = np.array([6, 5, 6, 6, 3, 2, 4, 5, 1, 8, 3, 5, 7, 2, 1, 5, 0.3, 5, 8, 4, 0.3, 1, 4, 0.1, 1, 0.3])
 REGION_BASE = {  # engagement within 21 days before adjustments; London lowest (spec, issue 5)
-    "E12000001": 0.52, "E12000002": 0.47, "E12000003": 0.49, "E12000004": 0.45,
-    "E12000005": 0.44, "E12000006": 0.42, "E12000007": 0.30, "E12000008": 0.40,
+    "E12000001": 0.52,
+    "E12000002": 0.47,
+    "E12000003": 0.49,
+    "E12000004": 0.45,
+    "E12000005": 0.44,
+    "E12000006": 0.42,
+    "E12000007": 0.30,
+    "E12000008": 0.40,
     "E12000009": 0.46,
 }
 WELSH_LAS = np.array(["W06000015", "W06000011", "W06000022"])
@@ -84,7 +88,9 @@ class _People:
         other = rng.random(n)
         self.gender = np.where(other < 0.01, "N", np.where(other < 0.02, "O", np.where(other < 0.10, "Z", gender)))
         self.ethnic = _choice(
-            rng, list("ABCDEFGHJKLMNPRSZ"), n,
+            rng,
+            list("ABCDEFGHJKLMNPRSZ"),
+            n,
             [60, 1, 6, 2, 0.7, 0.6, 1.2, 1.5, 2, 1, 1.5, 5, 4, 2.5, 0.3, 2.5, 8],
         )
         self.disable = _choice(rng, ["Y", "N", "Z"], n, [0.22, 0.63, 0.15])
@@ -97,8 +103,12 @@ class _People:
     def frame(self, idx: np.ndarray, on: np.ndarray) -> dict[str, np.ndarray]:
         dob = on - self.age_days[idx].astype("timedelta64[D]")
         return {
-            "FINITIAL": self.finitial[idx], "SINITIAL": self.sinitial[idx], "DOB": dob,
-            "SEX": self.sex[idx], "GENDER": self.gender[idx], "ETHNIC": self.ethnic[idx],
+            "FINITIAL": self.finitial[idx],
+            "SINITIAL": self.sinitial[idx],
+            "DOB": dob,
+            "SEX": self.sex[idx],
+            "GENDER": self.gender[idx],
+            "ETHNIC": self.ethnic[idx],
             "DISABLE": self.disable[idx],
         }
 
@@ -116,13 +126,16 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     rng = np.random.default_rng(config.seed)
     out = Path(out)
     first_day = np.datetime64(f"{2026 - config.years}-04-01")
-    extract_dates = np.array(
-        [np.datetime64(d) for d in _quarter_ends(first_day, LAST_DAY)], dtype="datetime64[D]"
-    )
+    extract_dates = np.array([np.datetime64(d) for d in _quarter_ends(first_day, LAST_DAY)], dtype="datetime64[D]")
     span_days = int((LAST_DAY - first_day).astype(int)) + 1
     tables: dict[str, dict] = {}
-    manifest: dict = {"config": asdict(config), "rows": {}, "quarantine": [], "rejected_files": [],
-                      "recording_problems": []}
+    manifest: dict = {
+        "config": asdict(config),
+        "rows": {},
+        "quarantine": [],
+        "rejected_files": [],
+        "recording_problems": [],
+    }
 
     prisons = _seed("prisons")
     las = _seed("local_authorities")
@@ -165,25 +178,38 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     codes = subs["substance_code"].to_numpy().astype(str)
     opiates, non_opiates, alcohol = (codes[groups == g] for g in ("opiate", "non_opiate", "alcohol"))
     pattern = _choice(rng, ["opiate", "mixed", "non_opiate", "alcohol"], n_rel, [0.55, 0.15, 0.18, 0.12])
-    drug1 = np.where(pattern == "opiate", _choice(rng, opiates, n_rel, [1, 8, 1]),
-                     np.where(pattern == "alcohol", "7000", _choice(rng, non_opiates, n_rel)))
+    drug1 = np.where(
+        pattern == "opiate",
+        _choice(rng, opiates, n_rel, [1, 8, 1]),
+        np.where(pattern == "alcohol", "7000", _choice(rng, non_opiates, n_rel)),
+    )
     drug1 = np.where(pattern == "mixed", _choice(rng, non_opiates, n_rel), drug1)
-    drug2 = np.where(pattern == "mixed", "7000",
-                     np.where((pattern == "opiate") & (rng.random(n_rel) < 0.6), "3201", ""))
+    drug2 = np.where(
+        pattern == "mixed", "7000", np.where((pattern == "opiate") & (rng.random(n_rel) < 0.6), "3201", "")
+    )
     drug3 = np.where((pattern == "opiate") & (rng.random(n_rel) < 0.2), "7000", "")
     inreach = rng.random(n_rel) < 0.28
     # what happens at the end of the secure episode: ~2/3 are qualifying releases
-    kind = _choice(rng, ["release", "trn", "other_reason", "wales", "custody"], n_rel,
-                   [0.68, 0.06, 0.15, 0.03, 0.08])
-    disrsn = np.where(np.isin(kind, ["release", "trn", "wales"]), "83",
-                      _choice(rng, ["80", "81", "82", "84", "85", "86", "87", "88", "89", "90", "91"], n_rel,
-                              [3, 1, 1, 5, 4, 1, 2, 2, 0.3, 1, 0.5]))
+    kind = _choice(rng, ["release", "trn", "other_reason", "wales", "custody"], n_rel, [0.68, 0.06, 0.15, 0.03, 0.08])
+    disrsn = np.where(
+        np.isin(kind, ["release", "trn", "wales"]),
+        "83",
+        _choice(
+            rng,
+            ["80", "81", "82", "84", "85", "86", "87", "88", "89", "90", "91"],
+            n_rel,
+            [3, 1, 1, 5, 4, 1, 2, 2, 0.3, 1, 0.5],
+        ),
+    )
     prisexrsn = np.where(kind == "trn", "TRN", np.where(kind == "custody", "", "REL"))
     exitdest = np.where(kind == "wales", _choice(rng, WELSH_LAS, n_rel), exitdest)
     age_at_exit = people.age_days[person] / 365.25
     lsoa = _choice(rng, lsoas, n_rel, lsoa_weight)
-    rorstat = np.where(disrsn == "83", _choice(rng, ["1", "2"], n_rel, [0.6, 0.4]),
-                       _choice(rng, ["", "3", "4"], n_rel, [0.5, 0.2, 0.3]))
+    rorstat = np.where(
+        disrsn == "83",
+        _choice(rng, ["1", "2"], n_rel, [0.6, 0.4]),
+        _choice(rng, ["", "3", "4"], n_rel, [0.5, 0.2, 0.3]),
+    )
     secure_id = _ids("S", 1, n_rel)
     in_custody = kind == "custody"
     pfields = people.frame(person, exit_dt)
@@ -193,8 +219,11 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
         "ESTAB": estab,
         "CLIENT": np.char.add("PC", np.char.zfill(rng.integers(1, 10**7, n_rel).astype(str), 7)),
         **pfields,
-        "RECEPDT": recep, "TRIAGED": triaged,
-        "DRUG1": drug1, "DRUG2": drug2, "DRUG3": drug3,
+        "RECEPDT": recep,
+        "TRIAGED": triaged,
+        "DRUG1": drug1,
+        "DRUG2": drug2,
+        "DRUG3": drug3,
         "DISD": np.where(in_custody, np.datetime64("NaT"), exit_dt),
         "DISRSN": np.where(in_custody, "", disrsn),
         "RORSTAT": np.where(in_custody, "", rorstat),
@@ -208,9 +237,11 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
 
     # --- engagement: who starts structured treatment, and when -----------------------------
     base = np.vectorize(REGION_BASE.get)(exit_region)
-    mult = (np.where(inreach, 1.55, 0.85)
-            * np.select([pattern == "opiate", pattern == "mixed", pattern == "non_opiate"], [1.12, 0.9, 0.82], 0.78)
-            * np.where(custody_days < 90, 0.92, np.where(custody_days > 365, 1.05, 1.0)))
+    mult = (
+        np.where(inreach, 1.55, 0.85)
+        * np.select([pattern == "opiate", pattern == "mixed", pattern == "non_opiate"], [1.12, 0.9, 0.82], 0.78)
+        * np.where(custody_days < 90, 0.92, np.where(custody_days > 365, 1.05, 1.0))
+    )
     p_engage = np.clip(base * mult, 0.02, 0.95)
     qualifying = (kind == "release") & (age_at_exit >= 18)
     outcome = rng.random(n_rel)
@@ -222,13 +253,18 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     is_late = late[comm_rows]
     start_offset = np.where(is_late, rng.integers(30, 120, m), np.minimum(rng.geometric(0.15, m) - 1, 21))
     modst = e_exit + start_offset.astype("timedelta64[D]")
-    refld = np.where(is_late, e_exit + (start_offset - rng.integers(3, 8, m)).astype("timedelta64[D]"),
-                     e_exit - _days(rng, 0, 14, m))
+    refld = np.where(
+        is_late, e_exit + (start_offset - rng.integers(3, 8, m)).astype("timedelta64[D]"), e_exit - _days(rng, 0, 14, m)
+    )
     triage_c = np.maximum(np.maximum(refld, e_exit), modst - _days(rng, 0, 3, m))
     triage_c = np.minimum(triage_c, modst)
     other_la = rng.random(m) < 0.05
     c_utla = np.where(other_la, _choice(rng, la_codes, m), exitdest[comm_rows])
-    rfls = np.where(is_late, _choice(rng, ["PRO", "SLF", "GP"], m), _choice(rng, ["PRI", "PRO", "SLF", "OTH"], m, [0.7, 0.15, 0.1, 0.05]))
+    rfls = np.where(
+        is_late,
+        _choice(rng, ["PRO", "SLF", "GP"], m),
+        _choice(rng, ["PRI", "PRO", "SLF", "OTH"], m, [0.7, 0.15, 0.1, 0.05]),
+    )
 
     # --- background community episodes (people who were not in these prisons) ------------
     n_bg = max(10, round(280000 * config.scale * config.years) - m)
@@ -292,27 +328,41 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     int_created = i_ref
 
     # --- nDelius cases, OASys and Enhanced RECONNECT --------------------------------------
-    ndelius, oasys, contacts, er_extra = _probation(rng, config, people, person, exit_dt, estab,
-                                                    exitdest, qualifying, first_day, span_days, lsoas)
+    ndelius, oasys, contacts, er_extra = _probation(
+        rng, config, people, person, exit_dt, estab, exitdest, qualifying, first_day, span_days, lsoas
+    )
     # ER people with a substance misuse need: a share start structured treatment
     if er_extra is not None:
         n_er = len(er_extra["REFLD"])
         er_ids = _ids("C", n_c + 1, n_er)
         community_er = {k: er_extra.get(k) for k in community}
-        community_er.update({
-            "EPISODID": er_ids, "AGNCY": np.full(n_er, "AER"),
-            "CLIENT": np.char.add("CE", np.char.zfill(np.arange(n_er).astype(str), 7)),
-            "LSOA": np.full(n_er, ""), "RFLS": np.full(n_er, "PRO"),
-            "DRUG1": np.full(n_er, "1011"), "DRUG2": np.full(n_er, ""), "DRUG3": np.full(n_er, ""),
-            "DISD": np.full(n_er, np.datetime64("NaT")), "DISRSN": np.full(n_er, ""),
-        })
+        community_er.update(
+            {
+                "EPISODID": er_ids,
+                "AGNCY": np.full(n_er, "AER"),
+                "CLIENT": np.char.add("CE", np.char.zfill(np.arange(n_er).astype(str), 7)),
+                "LSOA": np.full(n_er, ""),
+                "RFLS": np.full(n_er, "PRO"),
+                "DRUG1": np.full(n_er, "1011"),
+                "DRUG2": np.full(n_er, ""),
+                "DRUG3": np.full(n_er, ""),
+                "DISD": np.full(n_er, np.datetime64("NaT")),
+                "DISRSN": np.full(n_er, ""),
+            }
+        )
         community = {k: np.concatenate([community[k], community_er[k]]) for k in community}
         comm_visible = np.concatenate([comm_visible, np.minimum(er_extra["MODST"], LAST_DAY)])
         er_modids = _ids("M", len(i_ep) + 1, n_er)
-        int_er = {"MODID": er_modids, "EPISODID": er_ids, "MODAL": np.full(n_er, "01"),
-                  "REFMODDT": er_extra["TRIAGED"], "FAOMODDT": er_extra["MODST"],
-                  "MODST": er_extra["MODST"], "MODEND": np.full(n_er, np.datetime64("NaT")),
-                  "MODEXIT": np.full(n_er, "")}
+        int_er = {
+            "MODID": er_modids,
+            "EPISODID": er_ids,
+            "MODAL": np.full(n_er, "01"),
+            "REFMODDT": er_extra["TRIAGED"],
+            "FAOMODDT": er_extra["MODST"],
+            "MODST": er_extra["MODST"],
+            "MODEND": np.full(n_er, np.datetime64("NaT")),
+            "MODEXIT": np.full(n_er, ""),
+        }
         interventions = {k: np.concatenate([interventions[k], int_er[k]]) for k in interventions}
         int_visible = np.concatenate([int_visible, np.minimum(er_extra["MODST"], LAST_DAY)])
         int_created = np.concatenate([int_created, er_extra["TRIAGED"]])
@@ -322,8 +372,9 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     tables["ndtms_secure"] = (secure, secure_visible, triaged, corrections)
     tables["ndtms_community"] = (community, comm_visible, community["REFLD"], None)
     tables["ndtms_interventions"] = (interventions, int_visible, int_created, None)
-    tables.update({k: v for k, v in {"ndelius_cases": ndelius, "ndelius_oasys": oasys,
-                                     "er_contacts": contacts}.items()})
+    tables.update(
+        {k: v for k, v in {"ndelius_cases": ndelius, "ndelius_oasys": oasys, "er_contacts": contacts}.items()}
+    )
     frames = {name: _to_files(name, *spec, extract_dates, rng) for name, spec in tables.items()}
     if config.faults > 0:
         from pipelines.faults import inject
@@ -383,8 +434,7 @@ def _to_files(name, columns, visible, created, corrections, extract_dates, rng):
         df = pl.concat([df.join(wrong.select(extract.key), on=extract.key, how="anti"), first, later])
     df = df.sort(["_file", extract.key])
     return {
-        extract_dates[i]: part.drop("_file")
-        for (i,), part in sorted(df.partition_by("_file", as_dict=True).items())
+        extract_dates[i]: part.drop("_file") for (i,), part in sorted(df.partition_by("_file", as_dict=True).items())
     }
 
 
@@ -395,8 +445,14 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
     n_linked = min(len(released_people), n_cases // 3)
     linked = rng.choice(released_people, n_linked, replace=False)
     # the latest release per linked person
-    df = pl.DataFrame({"p": person, "d": exit_dt, "e": estab, "la": exitdest}).filter(
-        pl.col("p").is_in(linked)).sort("d").group_by("p", maintain_order=True).last().sort("p")
+    df = (
+        pl.DataFrame({"p": person, "d": exit_dt, "e": estab, "la": exitdest})
+        .filter(pl.col("p").is_in(linked))
+        .sort("d")
+        .group_by("p", maintain_order=True)
+        .last()
+        .sort("p")
+    )
     n_bg = n_cases - df.height
     bg = _People(rng, n_bg)
     bg_rel = first_day + _days(rng, -365, span_days, n_bg)
@@ -437,20 +493,34 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
         "ERACCDT": np.concatenate([np.full(n_link + n_bg, nat), np.where(accepted, er_acc, nat)]),
         "SMNEED": np.concatenate([np.where(rng.random(n_link) < 0.8, "Y", ""), np.full(n_bg, ""), smneed]),
     }
-    cases["MAPPALVL"] = np.where(cases["MAPPACAT"] != "", _choice(rng, ["M1", "M2", "M3"], total, [0.8, 0.15, 0.05]), "")
-    case_created = np.concatenate([df["d"].to_numpy().astype("datetime64[D]"), np.where(bg_released, bg_rel, first_day), er_ref])
-    case_visible = np.nanmax(np.stack([case_created.astype("datetime64[D]"),
-                                       np.where(np.isnat(cases["ERACCDT"]), case_created, cases["ERACCDT"]),
-                                       np.where(np.isnat(reldt), case_created, reldt)]), axis=0)
+    cases["MAPPALVL"] = np.where(
+        cases["MAPPACAT"] != "", _choice(rng, ["M1", "M2", "M3"], total, [0.8, 0.15, 0.05]), ""
+    )
+    case_created = np.concatenate(
+        [df["d"].to_numpy().astype("datetime64[D]"), np.where(bg_released, bg_rel, first_day), er_ref]
+    )
+    case_visible = np.nanmax(
+        np.stack(
+            [
+                case_created.astype("datetime64[D]"),
+                np.where(np.isnat(cases["ERACCDT"]), case_created, cases["ERACCDT"]),
+                np.where(np.isnat(reldt), case_created, reldt),
+            ]
+        ),
+        axis=0,
+    )
     # ER people with a need who start structured treatment within ~3 weeks of release
-    er_crn = crn[n_link + n_bg:]
+    er_crn = crn[n_link + n_bg :]
     starts = accepted & (smneed == "Y") & (rng.random(n_er) < 0.55)
     s_idx = np.flatnonzero(starts)
     er_modst = er_rel[s_idx] + _days(rng, 0, 35, len(s_idx))
-    er_extra = {"REFLD": er_rel[s_idx] - _days(rng, 0, 7, len(s_idx)),
-                "TRIAGED": er_rel[s_idx] + _days(rng, 0, 3, len(s_idx)), "MODST": er_modst,
-                **{k: ep[k][s_idx] for k in ep},
-                "UTLA": cases["UTLA"][n_link + n_bg:][s_idx]}
+    er_extra = {
+        "REFLD": er_rel[s_idx] - _days(rng, 0, 7, len(s_idx)),
+        "TRIAGED": er_rel[s_idx] + _days(rng, 0, 3, len(s_idx)),
+        "MODST": er_modst,
+        **{k: ep[k][s_idx] for k in ep},
+        "UTLA": cases["UTLA"][n_link + n_bg :][s_idx],
+    }
     er_extra["TRIAGED"] = np.minimum(er_extra["TRIAGED"], er_modst)
 
     # OASys: accepted ER people before and (mostly) after release; a share of other cases
@@ -463,12 +533,16 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
     change = rng.normal(-4, 6, a)
     bg_o = rng.random(n_bg) < 0.3
     nb = int(bg_o.sum())
-    o_crn = np.concatenate([er_crn[acc_idx], er_crn[acc_idx][has_after], crn[n_link:n_link + n_bg][bg_o]])
+    o_crn = np.concatenate([er_crn[acc_idx], er_crn[acc_idx][has_after], crn[n_link : n_link + n_bg][bg_o]])
     o_dt = np.concatenate([o_before, o_after[has_after], first_day + _days(rng, 0, span_days - 1, nb)])
-    o_ogrs = np.concatenate([ogrs, np.clip(ogrs[has_after] + change[has_after], 0, 100).round(1), rng.uniform(5, 95, nb).round(1)])
+    o_ogrs = np.concatenate(
+        [ogrs, np.clip(ogrs[has_after] + change[has_after], 0, 100).round(1), rng.uniform(5, 95, nb).round(1)]
+    )
     n_o = len(o_crn)
     oasys = {
-        "ASSID": _ids("OA", 1, n_o), "CRN": o_crn, "ASSDT": o_dt,
+        "ASSID": _ids("OA", 1, n_o),
+        "CRN": o_crn,
+        "ASSDT": o_dt,
         "OGRS3": o_ogrs.astype(str),
         "OVP": np.clip(o_ogrs * 0.6 + rng.normal(0, 5, n_o), 0, 100).round(1).astype(str),
         "RSR": np.clip(o_ogrs * 0.05 + rng.normal(0, 1, n_o), 0, 100).round(2).astype(str),
@@ -481,20 +555,37 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
     slot = np.tile(np.arange(per), a)
     acc = er_acc[c_person]
     rel = er_rel[c_person]
-    ctype = np.select([slot < 2, slot < 9], ["TAIM", "ERC"], default=_choice(rng, ["HLTH", "MH", "SMT", "HOUS", "OTH"], len(slot), [4, 2, 2, 1, 1]))
-    when = np.where(slot < 2, acc + _days(rng, 0, 40, len(slot)),
-                    np.where(slot < 9, acc + _days(rng, 0, 500, len(slot)), rel + _days(rng, -20, 400, len(slot))))
-    exists = (rng.random(len(slot)) < np.where(slot < 2, 0.9, 0.75))
+    ctype = np.select(
+        [slot < 2, slot < 9],
+        ["TAIM", "ERC"],
+        default=_choice(rng, ["HLTH", "MH", "SMT", "HOUS", "OTH"], len(slot), [4, 2, 2, 1, 1]),
+    )
+    when = np.where(
+        slot < 2,
+        acc + _days(rng, 0, 40, len(slot)),
+        np.where(slot < 9, acc + _days(rng, 0, 500, len(slot)), rel + _days(rng, -20, 400, len(slot))),
+    )
+    exists = rng.random(len(slot)) < np.where(slot < 2, 0.9, 0.75)
     attended = rng.random(len(slot)) < 0.78
     health = np.isin(ctype, ["HLTH", "MH", "SMT"])
-    wemwbs = np.where((ctype == "ERC") & (rng.random(len(slot)) < 0.5),
-                      np.clip(rng.normal(40, 8, len(slot)) + (when - acc).astype(int) / 60, 14, 70).round(0).astype(int).astype(str), "")
+    wemwbs = np.where(
+        (ctype == "ERC") & (rng.random(len(slot)) < 0.5),
+        np.clip(rng.normal(40, 8, len(slot)) + (when - acc).astype(int) / 60, 14, 70).round(0).astype(int).astype(str),
+        "",
+    )
     sel = np.flatnonzero(exists)
     contacts = {
-        "CONTID": _ids("K", 1, len(sel)), "CRN": er_crn[c_person][sel], "CONTDT": when[sel],
-        "CONTTYPE": ctype[sel], "ATTENDED": np.where(attended, "Y", "N")[sel],
+        "CONTID": _ids("K", 1, len(sel)),
+        "CRN": er_crn[c_person][sel],
+        "CONTDT": when[sel],
+        "CONTTYPE": ctype[sel],
+        "ATTENDED": np.where(attended, "Y", "N")[sel],
         "NEEDMET": np.where(health & attended, _choice(rng, ["Y", "N", ""], len(slot), [0.6, 0.3, 0.1]), "")[sel],
         "WEMWBS": np.where(attended, wemwbs, "")[sel],
     }
-    return ((cases, case_visible, case_created, None), (oasys, oasys["ASSDT"], oasys["ASSDT"], None),
-            (contacts, contacts["CONTDT"], contacts["CONTDT"], None), er_extra)
+    return (
+        (cases, case_visible, case_created, None),
+        (oasys, oasys["ASSDT"], oasys["ASSDT"], None),
+        (contacts, contacts["CONTDT"], contacts["CONTDT"], None),
+        er_extra,
+    )

@@ -141,7 +141,7 @@ def discover(landing: Path, extract: Extract) -> tuple[bool, list[Path]]:
 
 def _find_ragged_line(data: bytes, width: int) -> str:
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
-    for record_no, row in enumerate(reader, start=1):
+    for row in reader:
         if len(row) > width:
             return f"line {reader.line_num}: {len(row)} fields where the header has {width}"
     return "a row has more fields than the header"
@@ -179,9 +179,7 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
     if extra:
         warnings.append(f"extra column(s) ignored: {', '.join(extra)}")
     try:
-        df = pl.read_csv(
-            data, infer_schema=False, has_header=True, new_columns=header, encoding="utf8"
-        )
+        df = pl.read_csv(data, infer_schema=False, has_header=True, new_columns=header, encoding="utf8")
     except pl.exceptions.ComputeError as e:
         message = str(e).splitlines()[0]
         if "invalid utf-8" in message:
@@ -245,9 +243,7 @@ def _column_problem(column: Column, codes: list[str]) -> pl.Expr | None:
     return expr.otherwise(None)
 
 
-def validate(
-    df: pl.DataFrame, extract: Extract, code_lists: dict
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def validate(df: pl.DataFrame, extract: Extract, code_lists: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a file's rows into valid rows and quarantine rows (one per failed line).
 
     A failed line gets one quarantine row naming its first failing column and every reason,
@@ -266,20 +262,19 @@ def validate(
             .then(
                 pl.lit(f"duplicate key {extract.key} '")
                 + key
-                + pl.lit("' (") + key.count().over(key).cast(pl.String)
+                + pl.lit("' (")
+                + key.count().over(key).cast(pl.String)
                 + pl.lit(" rows in this file; all quarantined)")
             )
             .otherwise(None),
         )
     )
-    checked = df.with_row_index("_row").with_columns(
-        [expr.alias(f"_p{i}") for i, (_, expr) in enumerate(problems)]
-    )
+    checked = df.with_row_index("_row").with_columns([expr.alias(f"_p{i}") for i, (_, expr) in enumerate(problems)])
     pcols = [f"_p{i}" for i in range(len(problems))]
     checked = checked.with_columns(
         _reason=pl.concat_str([pl.col(c) for c in pcols], separator="; ", ignore_nulls=True),
         _column=pl.coalesce(
-            [pl.when(pl.col(c).is_not_null()).then(pl.lit(name)) for c, (name, _) in zip(pcols, problems)]
+            [pl.when(pl.col(c).is_not_null()).then(pl.lit(name)) for c, (name, _) in zip(pcols, problems, strict=True)]
         ),
     )
     bad = checked.filter(pl.col("_reason") != "")
@@ -353,8 +348,7 @@ def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict
         con.execute("insert into raw.quarantine select * from _q_rows")
         con.execute(
             "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [extract.name, source_file, sha, extract_date, df.height, good.height,
-             quarantine.height, now],
+            [extract.name, source_file, sha, extract_date, df.height, good.height, quarantine.height, now],
         )
         con.execute("commit")
     except Exception:
@@ -365,9 +359,7 @@ def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict
         con.unregister("_q_rows")
     for row in quarantine.head(5).iter_rows(named=True):
         log.warning("%s line %s: %s", source_file, row["line_number"], row["reason"])
-    return FileResult(
-        source_file, "loaded", df.height, good.height, quarantine.height, warnings=warnings
-    )
+    return FileResult(source_file, "loaded", df.height, good.height, quarantine.height, warnings=warnings)
 
 
 def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None = None) -> ExtractSummary:

@@ -54,8 +54,12 @@ def _register(conn) -> None:
         return pa.array([person_key(v, key) for v in values.to_pylist()], type=pa.string())
 
     conn.create_function(
-        "continuity_person_key", udf, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
-        type="arrow", side_effects=False,
+        "continuity_person_key",
+        udf,
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        type="arrow",
+        side_effects=False,
     )
 
 

@@ -9,33 +9,68 @@ from pathlib import Path
 
 from pipelines.contract import EXTRACTS_BY_NAME
 
-PERSON = {"FINITIAL": "A", "SINITIAL": "B", "DOB": "1990-05-17", "SEX": "1",
-          "GENDER": "M", "ETHNIC": "A", "DISABLE": "N"}
+PERSON = {
+    "FINITIAL": "A",
+    "SINITIAL": "B",
+    "DOB": "1990-05-17",
+    "SEX": "1",
+    "GENDER": "M",
+    "ETHNIC": "A",
+    "DISABLE": "N",
+}
 
 
 def secure_row(**fields) -> dict:
-    row = {"EPISODID": "S1", "AGNCY": "PLEI", "ESTAB": "LEI", "CLIENT": "PC1", **PERSON,
-           "RECEPDT": "2023-01-10", "TRIAGED": "2023-01-12", "DRUG1": "1011", "DISD": "2023-06-01",
-           "DISRSN": "83", "RORSTAT": "1", "PRISEXDT": "2023-06-01", "PRISEXRSN": "REL",
-           "EXITDEST": "E08000035", "LSOA": "E01000010", "INREACH": "N"}
+    row = {
+        "EPISODID": "S1",
+        "AGNCY": "PLEI",
+        "ESTAB": "LEI",
+        "CLIENT": "PC1",
+        **PERSON,
+        "RECEPDT": "2023-01-10",
+        "TRIAGED": "2023-01-12",
+        "DRUG1": "1011",
+        "DISD": "2023-06-01",
+        "DISRSN": "83",
+        "RORSTAT": "1",
+        "PRISEXDT": "2023-06-01",
+        "PRISEXRSN": "REL",
+        "EXITDEST": "E08000035",
+        "LSOA": "E01000010",
+        "INREACH": "N",
+    }
     return {**row, **fields}
 
 
 def community_row(**fields) -> dict:
-    row = {"EPISODID": "C1", "AGNCY": "A8000035", "CLIENT": "CC1", **PERSON, "UTLA": "E08000035",
-           "REFLD": "2023-05-30", "RFLS": "PRI", "TRIAGED": "2023-06-05", "DRUG1": "1011"}
+    row = {
+        "EPISODID": "C1",
+        "AGNCY": "A8000035",
+        "CLIENT": "CC1",
+        **PERSON,
+        "UTLA": "E08000035",
+        "REFLD": "2023-05-30",
+        "RFLS": "PRI",
+        "TRIAGED": "2023-06-05",
+        "DRUG1": "1011",
+    }
     return {**row, **fields}
 
 
 def intervention_row(**fields) -> dict:
-    row = {"MODID": "M1", "EPISODID": "C1", "MODAL": "01", "REFMODDT": "2023-06-05",
-           "FAOMODDT": "2023-06-06", "MODST": "2023-06-08"}
+    row = {
+        "MODID": "M1",
+        "EPISODID": "C1",
+        "MODAL": "01",
+        "REFMODDT": "2023-06-05",
+        "FAOMODDT": "2023-06-06",
+        "MODST": "2023-06-08",
+    }
     return {**row, **fields}
 
 
 def case_row(**fields) -> dict:
-    row = {"CRN": "X123456", **PERSON, "PROBREG": "N52", "ESTAB": "LEI", "RELDT": "2023-06-01",
-           "UTLA": "E08000035"}
+    row = {"CRN": "X123456", **PERSON, "PROBREG": "N52", "ESTAB": "LEI", "RELDT": "2023-06-01", "UTLA": "E08000035"}
     return {**row, **fields}
 
 
@@ -48,8 +83,14 @@ def csv_text(extract: str, rows: list[dict], header: list[str] | None = None) ->
     return buffer.getvalue()
 
 
-def write_extract(landing: Path, extract: str, extract_date: str, rows: list[dict] | None = None,
-                  text: str | bytes | None = None, header: list[str] | None = None) -> Path:
+def write_extract(
+    landing: Path,
+    extract: str,
+    extract_date: str,
+    rows: list[dict] | None = None,
+    text: str | bytes | None = None,
+    header: list[str] | None = None,
+) -> Path:
     """Write landing/<extract>/<extract>_<YYYYMMDD>.csv from rows, or raw text/bytes."""
     folder = landing / extract
     folder.mkdir(parents=True, exist_ok=True)

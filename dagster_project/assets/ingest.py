@@ -1,6 +1,5 @@
 """One ingestion asset per extract type: landing CSVs -> raw.<extract> (+ quarantine)."""
 
-
 import dagster as dg
 
 from dagster_project.resources import WarehouseResource

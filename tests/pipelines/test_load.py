@@ -40,12 +40,16 @@ def test_valid_rows_load_with_lineage(con, tmp_path, code_lists):
     rows = con.execute(
         'select "EPISODID", _source_file, _line_number, cast(_extract_date as varchar) from raw.ndtms_secure order by 1'
     ).fetchall()
-    assert rows == [("S1", "ndtms_secure/ndtms_secure_20230630.csv", 2, "2023-06-30"),
-                    ("S2", "ndtms_secure/ndtms_secure_20230630.csv", 3, "2023-06-30")]
+    assert rows == [
+        ("S1", "ndtms_secure/ndtms_secure_20230630.csv", 2, "2023-06-30"),
+        ("S2", "ndtms_secure/ndtms_secure_20230630.csv", 3, "2023-06-30"),
+    ]
 
 
 def test_bad_date_is_quarantined_with_file_line_and_reason(con, tmp_path, code_lists):
-    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(), secure_row(EPISODID="S2", PRISEXDT="2023-02-30")])
+    write_extract(
+        tmp_path, "ndtms_secure", "2023-06-30", [secure_row(), secure_row(EPISODID="S2", PRISEXDT="2023-02-30")]
+    )
     summary = load(con, tmp_path, "ndtms_secure", code_lists)
     assert summary.total("rows_loaded") == 1
     [(file, line, column, reason, raw_line)] = quarantine(con)
@@ -97,7 +101,11 @@ def test_bad_crn_is_quarantined(con, tmp_path, code_lists):
 
 
 def test_out_of_range_number_is_quarantined(con, tmp_path, code_lists):
-    text = "CONTID,CRN,CONTDT,CONTTYPE,ATTENDED,NEEDMET,WEMWBS\nK1,X123456,2023-07-01,ERC,Y,,71\nK2,X123456,2023-07-01,ERC,Y,,40\n"
+    text = (
+        "CONTID,CRN,CONTDT,CONTTYPE,ATTENDED,NEEDMET,WEMWBS\n"
+        "K1,X123456,2023-07-01,ERC,Y,,71\n"
+        "K2,X123456,2023-07-01,ERC,Y,,40\n"
+    )
     write_extract(tmp_path, "er_contacts", "2023-07-31", text=text)
     load(con, tmp_path, "er_contacts", code_lists)
     assert quarantine(con)[0][1:4] == (2, "WEMWBS", "WEMWBS '71' is not an integer from 14 to 70")
@@ -152,7 +160,7 @@ def test_file_missing_a_required_column_is_rejected_whole(con, tmp_path, code_li
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00binary", "file contains NUL bytes: not a text CSV"),
         # header 21 bytes + "M1,C1," 6 bytes: the bad byte is at offset 27, on line 2
-        ("MODID,EPISODID,MODAL\n".encode() + b"M1,C1,\xff\xfe\n", "not UTF-8 text (line 2, byte offset 27)"),
+        (b"MODID,EPISODID,MODAL\n" + b"M1,C1,\xff\xfe\n", "not UTF-8 text (line 2, byte offset 27)"),
         (b"", "file is empty (no header row)"),
         (b"MODID,EPISODID,MODAL\nM1,C1,01,extra\n", "line 2: 4 fields where the header has 3"),
     ],

@@ -1,0 +1,31 @@
+-- The Wilson macros against values computed by hand from indicators.md s.1,
+-- (2x + z^2 -/+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)), z = 1.959964:
+--   x=30, n=100: (63.8415 -/+ 18.3696) / 207.6831 -> 21.894885% to 39.584855% (issue 6: 21.9% to 39.6%)
+--   x=0,  n=10:  lower 0, upper 3.8415*2/27.6831 -> 27.753280%
+--   x=10, n=10:  72.246720% to 100%
+--   x=2,  n=4:   15.003899% to 84.996101%
+--   n=0: NULL (no denominator, no interval)
+-- Returns the failing cases; none is a pass.
+with cases as (
+    select 30 as x, 100 as n, 21.894885 as lower_expected, 39.584855 as upper_expected
+    union all select 0, 10, 0.0, 27.753280
+    union all select 10, 10, 72.246720, 100.0
+    union all select 2, 4, 15.003899, 84.996101
+),
+
+computed as (
+    select cases.*,
+        {{ wilson_lower_pct('x', 'n') }} as lower_pct,
+        {{ wilson_upper_pct('x', 'n') }} as upper_pct
+    from cases
+),
+
+empty_denominator as (
+    select {{ wilson_lower_pct('0', '0') }} as lower_pct, {{ wilson_upper_pct('0', '0') }} as upper_pct
+)
+
+select x, n, lower_pct, upper_pct from computed
+where abs(lower_pct - lower_expected) > 0.000001 or abs(upper_pct - upper_expected) > 0.000001
+union all
+select 0, 0, lower_pct, upper_pct from empty_denominator
+where lower_pct is not null or upper_pct is not null
