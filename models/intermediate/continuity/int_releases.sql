@@ -45,6 +45,9 @@ final as (
     select
         episode_id as release_id,
         attributor_key,
+        first_initial,
+        surname_initial,
+        date_of_birth,
         agency_code,
         estab_code,
         exit_la_code,

@@ -1,0 +1,74 @@
+-- Recording problem 1 (indicators.md s.2; source 003 s.6.2): a community episode referred by
+-- a prison (RFLS) with REFLD within 21 days of a release, matching that release on exactly
+-- three of the four attributors. One row per (community episode, release). Fix: community
+-- provider. Four equi-joins, each on three attributors with the fourth different.
+with releases as (
+    select * from {{ ref('int_releases') }}
+),
+
+engagement as (
+    select * from {{ ref('int_release_engagement') }}
+),
+
+community_episodes as (
+    select * from {{ ref('stg_ndtms__community_episodes') }}
+    where referral_source_code = '{{ var("prison_referral_source") }}'
+),
+
+interventions as (select * from {{ ref('stg_ndtms__interventions') }}),
+modalities as (select * from {{ ref('modalities') }}),
+
+{% set attributors = [
+    ('first_initial', 'first initial'), ('surname_initial', 'surname initial'),
+    ('date_of_birth', 'date of birth'), ('sex_code', 'sex')] %}
+
+pairs as (
+    {% for differing, label in attributors %}
+    select
+        c.episode_id as community_episode_id,
+        c.agency_code,
+        c.referral_date,
+        r.release_id,
+        r.prison_exit_date,
+        '{{ label }}' as differing_attributor
+    from community_episodes as c
+    inner join releases as r
+        on {% for same, _ in attributors if same != differing -%}
+           c.{{ same }} = r.{{ same }}{% if not loop.last %} and {% endif %}
+           {%- endfor %}
+       and c.{{ differing }} <> r.{{ differing }}
+    where c.referral_date >= {{ add_to_date('day', -var('engagement_window_days'), 'r.prison_exit_date') }}
+      and c.referral_date <= {{ add_to_date('day', var('engagement_window_days'), 'r.prison_exit_date') }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+structured_in_window as (
+    select distinct p.community_episode_id, p.release_id
+    from pairs as p
+    inner join interventions as i on i.episode_id = p.community_episode_id
+    inner join modalities as m on i.modality_code = m.modality_code
+    where m.is_structured
+      and i.start_date >= p.prison_exit_date
+      and i.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'p.prison_exit_date') }}
+),
+
+final as (
+    select
+        'attributor_mismatch' as issue_type,
+        p.agency_code as provider_code,
+        p.community_episode_id as record_id,
+        p.release_id as related_record_id,
+        p.release_id,
+        p.prison_exit_date as event_date,
+        {{ dbt.concat(["'community episode '", "p.community_episode_id", "' (referred by a prison '",
+                       as_text('p.referral_date'), "') matches release '", "p.release_id",
+                       "' on three of four attributors: '", "p.differing_attributor", "' differs'"]) }} as detail,
+        (s.release_id is not null and e.status = 'not_engaged') as fix_would_engage
+    from pairs as p
+    left join structured_in_window as s
+        on p.community_episode_id = s.community_episode_id and p.release_id = s.release_id
+    left join engagement as e on p.release_id = e.release_id
+)
+
+select * from final
