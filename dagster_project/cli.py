@@ -109,8 +109,15 @@ def summarise(result, settings: Settings) -> list[str]:
             "lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
             "where geography_type = 'england' and period_type = 'financial_year' order by period_start"
         ).fetchall()
+        problems = con.execute(
+            "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
+            "from marts.recording_issues group by issue_type order by issue_type"
+        ).fetchall()
     finally:
         con.close()
+    if problems:
+        lines.append("Recording problems (marts.recording_issues; releases a fix would engage):")
+        lines += [f"  {t}: {n}" + (f" ({w} would engage)" if w else "") for t, n, w in problems]
     if c20:
         lines.append("PHOF 2.16 / C20, England, by financial year (engaged within 21 days):")
         for start, num, den, pending, value, lo, hi in c20:

@@ -12,10 +12,11 @@ output never depends on today's date. Each record is written in the quarterly fi
 last event (fields later than the final extract date are blank), and ~2% of releases are
 first sent with a wrong prison exit date and corrected in the next quarter's file.
 
-Clean output contains no recording problem of indicators.md s.2 types 2-7 by construction
-(type 1, a three-of-four attributor match, also arises by chance between different people,
-as it does in real data). `faults > 0` injects contract violations and recording problems
-and lists each one in MANIFEST.json.
+Clean output breaks no contract rule, and has no recording problem of types 2 and 7 of
+indicators.md s.2; type 6 only for releases to Wales (listed in MANIFEST.json as natural);
+types 1, 3, 4 and 5 arise by chance between different people with similar attributors, or
+from repeat custody, as in real data. `faults > 0` injects contract violations and every
+recording problem type, and lists each injected one in MANIFEST.json.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
         "config": asdict(config),
         "rows": {},
         "quarantine": [],
+        "consequential_recording_problems": [],
         "rejected_files": [],
         "recording_problems": [],
     }
@@ -211,7 +213,8 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
         _choice(rng, ["", "3", "4"], n_rel, [0.5, 0.2, 0.3]),
     )
     secure_id = _ids("S", 1, n_rel)
-    in_custody = kind == "custody"
+    # still in custody at the final extract: no discharge or exit recorded yet
+    in_custody = (kind == "custody") | (exit_dt > LAST_DAY)
     pfields = people.frame(person, exit_dt)
     secure = {
         "EPISODID": secure_id,
@@ -228,10 +231,10 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
         "DISRSN": np.where(in_custody, "", disrsn),
         "RORSTAT": np.where(in_custody, "", rorstat),
         "PRISEXDT": np.where(in_custody, np.datetime64("NaT"), exit_dt),
-        "PRISEXRSN": prisexrsn,
+        "PRISEXRSN": np.where(in_custody, "", prisexrsn),
         "EXITDEST": np.where(in_custody, "", exitdest),
         "LSOA": np.where(in_custody, "", lsoa),
-        "INREACH": np.where(inreach, "Y", "N"),
+        "INREACH": np.where(in_custody, "", np.where(inreach, "Y", "N")),
     }
     secure_visible = np.where(in_custody, triaged, exit_dt)
 
@@ -296,8 +299,6 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
         "DISD": c_disd,
         "DISRSN": _choice(rng, ["80", "81", "82", "85", "86"], m + n_bg, [4, 2, 1, 3, 1]),
     }
-    # repeat-release people: an earlier community episode must be closed before reception
-    # (otherwise it is recording problem 4, which clean output never has)
     comm_visible = np.minimum(c_disd, LAST_DAY)
 
     # --- interventions: one structured start per community episode, some recovery support --
@@ -326,6 +327,57 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     int_visible = np.minimum(np.maximum(i_ref, i_start), LAST_DAY)
     # an intervention is written no earlier than the file of its episode's referral
     int_created = i_ref
+
+    # --- referred but never started: the audit funnel's attrition points ------------------
+    # ~12% of judged releases are referred and offered an appointment they never attend, ~8%
+    # are referred and never offered one; neither is triaged, so neither is a recording problem
+    rest = qualifying & ~engaged & ~late
+    offered = rest & (outcome < p_engage + 0.30)
+    referred = rest & ~offered & (outcome < p_engage + 0.38)
+    ref_rows = np.flatnonzero(offered | referred)
+    k = len(ref_rows)
+    r_refld = exit_dt[ref_rows] + _days(rng, -10, 10, k)
+    rp = people.frame(person[ref_rows], exit_dt[ref_rows])
+    nat = np.datetime64("NaT")
+    ref_ids = _ids("CR", 1, k)
+    community = _append(
+        community,
+        {
+            "EPISODID": ref_ids,
+            "AGNCY": np.char.add("A", np.char.replace(exitdest[ref_rows], "E0", "")),
+            "CLIENT": np.char.add("CC", np.char.zfill(rng.integers(1, 10**8, k).astype(str), 8)),
+            **rp,
+            "UTLA": exitdest[ref_rows],
+            "LSOA": lsoa[ref_rows],
+            "REFLD": r_refld,
+            "RFLS": _choice(rng, ["PRI", "PRO"], k, [0.8, 0.2]),
+            "TRIAGED": np.full(k, nat),
+            "DRUG1": drug1[ref_rows],
+            "DRUG2": drug2[ref_rows],
+            "DRUG3": np.full(k, ""),
+            "DISD": np.full(k, nat),
+            "DISRSN": np.full(k, ""),
+        },
+    )
+    comm_visible = np.concatenate([comm_visible, np.minimum(r_refld, LAST_DAY)])
+    o_idx = np.flatnonzero(offered[ref_rows])
+    o = len(o_idx)
+    o_offer = r_refld[o_idx] + _days(rng, 1, 10, o)
+    interventions = _append(
+        interventions,
+        {
+            "MODID": _ids("MR", 1, o),
+            "EPISODID": ref_ids[o_idx],
+            "MODAL": _choice(rng, ["01", "03"], o),
+            "REFMODDT": r_refld[o_idx],
+            "FAOMODDT": o_offer,
+            "MODST": np.full(o, nat),
+            "MODEND": np.full(o, nat),
+            "MODEXIT": np.full(o, ""),
+        },
+    )
+    int_visible = np.concatenate([int_visible, np.minimum(o_offer, LAST_DAY)])
+    int_created = np.concatenate([int_created, r_refld[o_idx]])
 
     # --- nDelius cases, OASys and Enhanced RECONNECT --------------------------------------
     ndelius, oasys, contacts, er_extra = _probation(
@@ -367,8 +419,35 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
         int_visible = np.concatenate([int_visible, np.minimum(er_extra["MODST"], LAST_DAY)])
         int_created = np.concatenate([int_created, er_extra["TRIAGED"]])
 
-    # --- write quarterly files ------------------------------------------------------------
+    # --- releases to Wales are recording problem 6 as the spec reads it ----------------------
+    wales = np.flatnonzero(kind == "wales")
+    manifest["natural_recording_problems"] = [
+        {"issue_type": "missing_exit_data", "record_id": str(secure_id[i])} for i in wales
+    ]
     corrections = qualifying & (rng.random(n_rel) < 0.02)
+    if config.faults > 0:
+        from pipelines.faults import inject_recording_problems
+
+        engaged_js = np.flatnonzero(~is_late & (e_exit <= LAST_DAY - np.timedelta64(60, "D")))
+        secure, secure_visible, triaged, corrections = inject_recording_problems(
+            rng,
+            config.faults,
+            manifest,
+            secure,
+            community,
+            interventions,
+            secure_visible,
+            comm_visible,
+            triaged,
+            corrections,
+            qualifying & (exit_dt <= LAST_DAY - np.timedelta64(60, "D")),
+            comm_rows,
+            engaged_js,
+            triage_c,
+            n_c,
+        )
+
+    # --- write quarterly files ------------------------------------------------------------
     tables["ndtms_secure"] = (secure, secure_visible, triaged, corrections)
     tables["ndtms_community"] = (community, comm_visible, community["REFLD"], None)
     tables["ndtms_interventions"] = (interventions, int_visible, int_created, None)
@@ -377,14 +456,14 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     )
     frames = {name: _to_files(name, *spec, extract_dates, rng) for name, spec in tables.items()}
     if config.faults > 0:
-        from pipelines.faults import inject
+        from pipelines.faults import inject_contract_violations
 
-        inject(frames, manifest, rng, config.faults, extract_dates)
+        inject_contract_violations(frames, manifest, rng, config.faults, extract_dates)
     out.mkdir(parents=True, exist_ok=True)
     for name, files in frames.items():
         folder = out / name
         folder.mkdir(exist_ok=True)
-        manifest["rows"][name] = sum(df.height for df in files.values())
+        manifest["rows"][name] = sum(df.height for df in files.values() if not isinstance(df, bytes))
         for extract_date, df in files.items():
             path = folder / f"{name}_{str(extract_date).replace('-', '')}.csv"
             if isinstance(df, bytes):
@@ -394,6 +473,10 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
     (out / SYNTHETIC_MARKER).write_text(json.dumps({"generator": "continuity generate", **asdict(config)}) + "\n")
     return manifest
+
+
+def _append(a: dict, b: dict) -> dict:
+    return {k: np.concatenate([a[k], np.asarray(b[k])]) for k in a}
 
 
 def _quarter_ends(first: np.datetime64, last: np.datetime64) -> list[str]:

@@ -1,0 +1,209 @@
+"""Fault injection for the synthetic generator (`continuity generate --faults RATE`).
+
+Two kinds, each listed exactly in MANIFEST.json so tests can compare what the pipeline
+finds with what was put there:
+- recording problems of indicators.md s.2, every type, injected into the generated records
+  before they are written (`recording_problems`: issue_type, record_id, related_record_id);
+- contract violations of extracts.md, injected into the written files (`quarantine`: file,
+  line, column; `rejected_files`: one malformed file).
+A row given a contract violation is never one that carries an injected recording problem.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from pipelines.contract import EXTRACTS_BY_NAME
+
+NAT = np.datetime64("NaT")
+LAST_DAY = np.datetime64("2026-03-31")
+
+
+def _count(rate: float, pool: int, share: int = 8) -> int:
+    return int(min(max(1, round(rate * pool)), pool // share))
+
+
+def inject_recording_problems(
+    rng,
+    rate,
+    manifest,
+    secure,
+    community,
+    interventions,
+    secure_visible,
+    comm_visible,
+    triaged,
+    corrections,
+    judged,
+    comm_rows,
+    engaged_js,
+    triage_c,
+    n_c,
+):
+    """Inject every recording problem type; return the (possibly extended) secure arrays."""
+    found = manifest["recording_problems"]
+    consequences = manifest.setdefault("consequential_recording_problems", [])
+    secure_id = secure["EPISODID"]
+    comm_id = community["EPISODID"]
+    engaged_js = rng.permutation(engaged_js)
+    pri = engaged_js[community["RFLS"][engaged_js] == "PRI"]
+    k = _count(rate, len(engaged_js))
+    type1, used = pri[:k], set(pri[:k].tolist())
+    rest = np.array([j for j in engaged_js if j not in used], dtype=int)
+    type3, type5 = rest[:k], rest[k : 2 * k]
+    type4 = rest[2 * k :][triage_c[rest[2 * k :]] + np.timedelta64(90, "D") <= LAST_DAY][:k]
+
+    def record(issue, rid, related=None):
+        found.append(
+            {"issue_type": issue, "record_id": str(rid), "related_record_id": None if related is None else str(related)}
+        )
+
+    # 1: the community provider mistypes the first initial of a prison-referred client
+    for j in type1:
+        community["FINITIAL"][j] = chr((ord(community["FINITIAL"][j]) - 65 + 1) % 26 + 65)
+        record("attributor_mismatch", comm_id[j], secure_id[comm_rows[j]])
+    # 3: the prison records the exit 1-10 days after the community triage
+    for j in type3:
+        i = comm_rows[j]
+        new_exit = triage_c[j] + np.timedelta64(int(rng.integers(1, 11)), "D")
+        secure["PRISEXDT"][i] = secure["DISD"][i] = new_exit
+        secure_visible[i] = new_exit
+        corrections[i] = False
+        record("exit_date_after_triage", secure_id[i], comm_id[j])
+        if interventions["MODST"][j] < new_exit:  # its structured start now precedes the exit
+            consequences.append(
+                {
+                    "issue_type": "no_structured_intervention",
+                    "record_id": str(comm_id[j]),
+                    "related_record_id": str(secure_id[i]),
+                    "because": "exit_date_after_triage",
+                }
+            )
+    # 5: the only structured intervention is recorded as recovery support
+    for j in type5:
+        interventions["MODAL"][j] = "06"
+        record("no_structured_intervention", comm_id[j], secure_id[comm_rows[j]])
+    # 4: a community episode left open when its client goes back into custody
+    new_rows = []
+    for n, j in enumerate(type4):
+        i = comm_rows[j]
+        community["DISD"][j] = NAT
+        comm_visible[j] = min(triage_c[j], LAST_DAY)
+        reception = triage_c[j] + np.timedelta64(int(rng.integers(30, 90)), "D")
+        new_id = f"SF{n + 1:08d}"
+        new_rows.append((i, new_id, reception))
+        record("unclosed_community_episode", comm_id[j], new_id)
+    if new_rows:
+        idx = np.array([i for i, _, _ in new_rows])
+        extra = {c: v[idx].copy() for c, v in secure.items()}
+        extra["EPISODID"] = np.array([n for _, n, _ in new_rows])
+        extra["RECEPDT"] = np.array([r for _, _, r in new_rows], dtype="datetime64[D]")
+        extra["TRIAGED"] = extra["RECEPDT"] + np.timedelta64(1, "D")
+        for c in ("DISD", "PRISEXDT"):
+            extra[c] = np.full(len(idx), NAT, dtype="datetime64[D]")
+        for c in ("DISRSN", "RORSTAT", "PRISEXRSN", "EXITDEST", "LSOA"):
+            extra[c] = np.full(len(idx), "")
+        secure = {c: np.concatenate([secure[c], extra[c]]) for c in secure}
+        secure_visible = np.concatenate([secure_visible, extra["TRIAGED"]])
+        triaged = np.concatenate([triaged, extra["TRIAGED"]])
+        corrections = np.concatenate([corrections, np.zeros(len(idx), dtype=bool)])
+    # 2 and 6: releases with no structured treatment arranged, or without exit data
+    busy = set(comm_rows[np.concatenate([type1, type3, type4, type5])].tolist())
+    candidates = rng.permutation([i for i in np.flatnonzero(judged) if i not in busy])
+    k2 = _count(rate, len(candidates))
+    for i in candidates[:k2]:
+        secure["RORSTAT"][i] = rng.choice(["3", "4"])
+        record("transferred_without_structured_need", secure_id[i])
+    for n, i in enumerate(candidates[k2 : 2 * k2]):
+        if n % 2:
+            secure["EXITDEST"][i] = ""
+        else:
+            secure["PRISEXDT"][i] = NAT
+        corrections[i] = False
+        record("missing_exit_data", secure_id[i])
+    # 7: interventions pointing at no community episode (background episodes only)
+    orphans = rng.choice(np.arange(len(engaged_js), n_c), _count(rate, n_c - len(engaged_js)), replace=False)
+    for x in orphans:
+        interventions["EPISODID"][x] = "CX" + interventions["MODID"][x][1:]
+        record("orphan_intervention", interventions["MODID"][x], interventions["EPISODID"][x])
+    return secure, secure_visible, triaged, corrections
+
+
+def _as_text(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"))
+
+
+def inject_contract_violations(frames: dict, manifest: dict, rng, rate: float, extract_dates) -> None:
+    """Break rows of the written files in every way the contract forbids; one malformed file."""
+    protected = {r["record_id"] for r in manifest["recording_problems"]}
+    protected |= {r["related_record_id"] for r in manifest["recording_problems"] if r["related_record_id"]}
+    faults = [
+        ("ndtms_secure", "RECEPDT", "2023-02-30", "bad_date"),
+        ("ndtms_secure", "AGNCY", None, "missing_required_field"),
+        ("ndtms_community", "DRUG1", "9999", "unknown_code"),
+        ("ndtms_community", "REFLD", "30/05/2023", "bad_date"),
+        ("ndtms_interventions", "MODAL", "99", "unknown_code"),
+        ("ndelius_cases", "CRN", "12345", "bad_crn"),
+        ("er_contacts", "WEMWBS", "99", "out_of_range"),
+        ("ndtms_interventions", None, None, "duplicate_key"),
+    ]
+    for name, column, value, kind in faults:
+        files = frames[name]
+        key = EXTRACTS_BY_NAME[name].key
+        dates = [d for d in sorted(files) if files[d].height > 2]
+        for _ in range(max(1, round(rate * sum(files[d].height for d in dates) / 4))):
+            d = dates[int(rng.integers(len(dates)))]
+            df = _as_text(files[d])
+            ok = [i for i in rng.permutation(df.height)[:50] if df[key][int(i)] not in protected]
+            if not ok:
+                continue
+            row = int(ok[0])
+            protected.add(df[key][row])
+            source_file = f"{name}/{name}_{str(d).replace('-', '')}.csv"
+            if kind == "duplicate_key":
+                df = pl.concat([df, df[row]])
+                for line in (row + 2, df.height + 1):
+                    manifest["quarantine"].append(
+                        {"source_file": source_file, "line_number": line, "column_name": key, "fault": kind}
+                    )
+            else:
+                df = df.with_columns(
+                    pl.when(pl.int_range(pl.len()) == row)
+                    .then(pl.lit(value, dtype=pl.String))
+                    .otherwise(pl.col(column))
+                    .alias(column)
+                )
+                manifest["quarantine"].append(
+                    {"source_file": source_file, "line_number": row + 2, "column_name": column, "fault": kind}
+                )
+            files[d] = df
+    # interventions of a quarantined community episode belong to no valid episode: orphans
+    lost = {(q["source_file"], q["line_number"]) for q in manifest["quarantine"]}
+    lost_episodes = set()
+    for d, df in frames["ndtms_community"].items():
+        name = f"ndtms_community/ndtms_community_{str(d).replace('-', '')}.csv"
+        rows = [line - 2 for f, line in lost if f == name]
+        lost_episodes |= set(df["EPISODID"].gather(rows).to_list()) if rows else set()
+    for d, df in frames["ndtms_interventions"].items():
+        name = f"ndtms_interventions/ndtms_interventions_{str(d).replace('-', '')}.csv"
+        keys = df.with_row_index("_i").filter(pl.col("EPISODID").is_in(list(lost_episodes)))
+        for i, mod, ep in keys.select("_i", "MODID", "EPISODID").iter_rows():
+            if (name, i + 2) not in lost:
+                manifest["consequential_recording_problems"].append(
+                    {
+                        "issue_type": "orphan_intervention",
+                        "record_id": mod,
+                        "related_record_id": ep,
+                        "because": "its community episode was quarantined",
+                    }
+                )
+    # one malformed file, dated the day after the last extract: semicolons, not this contract's CSV
+    day_after = extract_dates[-1] + np.timedelta64(1, "D")
+    frames["ndelius_oasys"][day_after] = b"ASSID;CRN;ASSDT;OGRS3\nOA1;X000001;2026-01-01;50\n"
+    manifest["rejected_files"].append(
+        {
+            "source_file": f"ndelius_oasys/ndelius_oasys_{str(day_after).replace('-', '')}.csv",
+            "reason": "header lacks required column(s) ASSID, CRN, ASSDT",
+        }
+    )
