@@ -113,6 +113,11 @@ def summarise(result, settings: Settings) -> list[str]:
             "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
             "from marts.recording_issues group by issue_type order by issue_type"
         ).fetchall()
+        er = con.execute(
+            "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
+            "from marts.er_outcomes_summary where outcome = 'successful_outcome' and priority_group = 'all' "
+            "order by site"
+        ).fetchall()
     finally:
         con.close()
     if problems:
@@ -129,6 +134,11 @@ def summarise(result, settings: Settings) -> list[str]:
                     f"  {label}: {value:.1f}% ({lo:.1f}% to {hi:.1f}%), {num} of {den} releases"
                     + (f", {pending} pending" if pending else "")
                 )
+    if er:
+        lines.append("Enhanced RECONNECT successful outcome by site (need met or engaged at 12 months):")
+        for site, model, achieved, n, pending, value, lo, hi in er:
+            rate = f"{value:.1f}% ({lo:.1f}% to {hi:.1f}%), {achieved} of {n}" if n else "no one judged yet"
+            lines.append(f"  {site} ({model}): {rate}" + (f", {pending} pending" if pending else ""))
     lines.append(f"Warehouse: {settings.warehouse} (marts.phof_c20, marts.continuity_releases, ...)")
     return lines
 

@@ -10,6 +10,9 @@
 {%- endmacro %}
 
 {% macro default__wilson_bound_pct(x, n, z, sign) -%}
+    {%- set x = "(" ~ x ~ ")" -%}
+    {%- set n = "(" ~ n ~ ")" -%}
+    {%- set z = "(" ~ z ~ ")" -%}
     case when {{ n }} > 0 then
         100.0 * (2.0 * {{ x }} + {{ z }} * {{ z }}
                  {{ '+' if sign > 0 else '-' }} {{ z }} * sqrt({{ z }} * {{ z }} + 4.0 * {{ x }} * (1.0 - cast({{ x }} as {{ dbt.type_float() }}) / {{ n }})))
@@ -19,5 +22,5 @@
 
 {# A proportion as a percentage, NULL where the denominator is 0. #}
 {% macro pct(x, n) -%}
-    case when {{ n }} > 0 then 100.0 * {{ x }} / {{ n }} end
+    case when ({{ n }}) > 0 then 100.0 * ({{ x }}) / ({{ n }}) end
 {%- endmacro %}

@@ -5,6 +5,8 @@
 --   x=10, n=10:  72.246720% to 100%
 --   x=2,  n=4:   15.003899% to 84.996101%
 --   n=0: NULL (no denominator, no interval)
+--   arguments may be expressions: x = 20 + 10, n = 60 + 40 is the first case again, and
+--   pct(20 + 10, 60 + 40) = 30%
 -- Returns the failing cases; none is a pass.
 with cases as (
     select 30 as x, 100 as n, 21.894885 as lower_expected, 39.584855 as upper_expected
@@ -22,6 +24,13 @@ computed as (
 
 empty_denominator as (
     select {{ wilson_lower_pct('0', '0') }} as lower_pct, {{ wilson_upper_pct('0', '0') }} as upper_pct
+),
+
+expression_arguments as (
+    select
+        {{ wilson_lower_pct('20 + 10', '60 + 40') }} as lower_pct,
+        {{ wilson_upper_pct('20 + 10', '60 + 40') }} as upper_pct,
+        {{ pct('20 + 10', '60 + 40') }} as value_pct
 )
 
 select x, n, lower_pct, upper_pct from computed
@@ -29,3 +38,6 @@ where abs(lower_pct - lower_expected) > 0.000001 or abs(upper_pct - upper_expect
 union all
 select 0, 0, lower_pct, upper_pct from empty_denominator
 where lower_pct is not null or upper_pct is not null
+union all
+select 30, 100, lower_pct, upper_pct from expression_arguments
+where abs(lower_pct - 21.894885) > 0.000001 or abs(upper_pct - 39.584855) > 0.000001 or value_pct <> 30.0
