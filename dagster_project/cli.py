@@ -152,12 +152,51 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(note)
     started = time.monotonic()
     result = run_pipeline(settings, verbose=args.verbose)
-    if not result.success:
+    published, checks = publication_outcome(result)
+    blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
+    if not result.success and not blocked:
         raise UserError(_failure_reason(result))
     for line in summarise(result, settings):
         print(line)
+    for line in describe_publication(settings, published, checks):
+        print(line)
     print(f"Done in {time.monotonic() - started:.0f} s.")
-    return 0
+    return 0 if published else 1
+
+
+def publication_outcome(result) -> tuple[bool, list]:
+    """Whether this run published, and every asset check evaluation of the run."""
+    published = any(
+        m.materialization.asset_key.to_user_string() == "publication" for m in result.get_asset_materialization_events()
+    )
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    return published, checks
+
+
+def describe_publication(settings: Settings, published: bool, checks: list) -> list[str]:
+    """What was published, or why not (failing blocking checks, with examples)."""
+    report = settings.output / "validation" / "latest" / "validation.html"
+    lines = []
+    warnings = [c for c in checks if not c.passed and c.severity.value != "ERROR"]
+    blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
+    for c in warnings:
+        lines.append(
+            f"Validation warning {c.check_name} on {c.asset_key.to_user_string()}: {c.metadata['summary'].value}"
+        )
+    if published:
+        lines.append(
+            f"Published: {settings.output / 'published'} (marts.duckdb, parquet/, validation.html); "
+            f"{len(checks)} validation suites run, report {report}"
+        )
+    else:
+        lines.append("Not published: the previous publication is unchanged.")
+        for c in blocked:
+            lines.append(
+                f"  blocking check {c.check_name} on {c.asset_key.to_user_string()} failed: "
+                f"{c.metadata['summary'].value}"
+            )
+        lines.append(f"  Validation report: {report}")
+    return lines
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

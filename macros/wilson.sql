@@ -13,10 +13,15 @@
     {%- set x = "(" ~ x ~ ")" -%}
     {%- set n = "(" ~ n ~ ")" -%}
     {%- set z = "(" ~ z ~ ")" -%}
-    case when {{ n }} > 0 then
+    {#- at x = 0 the lower bound is exactly 0 and at x = n the upper is exactly 100; computed,
+        rounding leaves them a hair inside or outside, so they are set, and the rest clamped -#}
+    case
+        when {{ n }} > 0 and {{ x }} = {{ '(' ~ n ~ ')' if sign > 0 else '0' }} then {{ '100.0' if sign > 0 else '0.0' }}
+        when {{ n }} > 0 then
+        {{ 'least(100.0, ' if sign > 0 else 'greatest(0.0, ' }}
         100.0 * (2.0 * {{ x }} + {{ z }} * {{ z }}
                  {{ '+' if sign > 0 else '-' }} {{ z }} * sqrt({{ z }} * {{ z }} + 4.0 * {{ x }} * (1.0 - cast({{ x }} as {{ dbt.type_float() }}) / {{ n }})))
-        / (2.0 * ({{ n }} + {{ z }} * {{ z }}))
+        / (2.0 * ({{ n }} + {{ z }} * {{ z }})))
     end
 {%- endmacro %}
 

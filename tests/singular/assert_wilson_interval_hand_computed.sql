@@ -1,7 +1,7 @@
 -- The Wilson macros against values computed by hand from indicators.md s.1,
 -- (2x + z^2 -/+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)), z = 1.959964:
 --   x=30, n=100: (63.8415 -/+ 18.3696) / 207.6831 -> 21.894885% to 39.584855% (issue 6: 21.9% to 39.6%)
---   x=0,  n=10:  lower 0, upper 3.8415*2/27.6831 -> 27.753280%
+--   x=0,  n=10:  lower exactly 0 (not a rounding hair above), upper 3.8415*2/27.6831 -> 27.753280%
 --   x=10, n=10:  72.246720% to 100%
 --   x=2,  n=4:   15.003899% to 84.996101%
 --   n=0: NULL (no denominator, no interval)
@@ -35,6 +35,7 @@ expression_arguments as (
 
 select x, n, lower_pct, upper_pct from computed
 where abs(lower_pct - lower_expected) > 0.000001 or abs(upper_pct - upper_expected) > 0.000001
+   or (x = 0 and lower_pct <> 0) or (x = n and upper_pct <> 100)
 union all
 select 0, 0, lower_pct, upper_pct from empty_denominator
 where lower_pct is not null or upper_pct is not null

@@ -1,0 +1,208 @@
+"""Great Expectations suites kept as files under expectations/, run on DuckDB query results.
+
+GX 1.x cannot validate DuckDB through SQLAlchemy, so each batch of a suite is a read-only
+DuckDB query turned into a pandas frame and validated with an ephemeral context and the
+pandas datasource. GX is imported inside the functions that need it (a 3-5 s import).
+
+A suite file:
+    {"name": ..., "asset": the Dagster asset it guards, "description": ...,
+     "batches": [{"sql": "select ...", "expectations": [
+         {"type": "expect_...", "kwargs": {...}, "blocking": true|false, "why": "..."}]}]}
+A kwargs value {"$seed": "file.column"} is replaced by that seed column's values and
+{"$seed_count": "file"} by the seed's row count, so code lists come from the seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pipelines.contract import PROJECT_DIR, SEEDS_DIR
+
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+EXAMPLES = 5
+
+
+@dataclass
+class ExpectationResult:
+    type: str
+    column: str
+    blocking: bool
+    success: bool
+    unexpected_count: int | None = None
+    examples: list = field(default_factory=list)
+    why: str = ""
+    observed: str = ""
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    asset: str
+    description: str
+    results: list[ExpectationResult]
+    error: str = ""
+
+    @property
+    def blocking_failures(self) -> list[ExpectationResult]:
+        return [r for r in self.results if r.blocking and not r.success]
+
+    @property
+    def warnings(self) -> list[ExpectationResult]:
+        return [r for r in self.results if not r.blocking and not r.success]
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and not self.blocking_failures
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.name}: could not run ({self.error})"
+        parts = [
+            f"{self.name}: {len(self.results) - len(self.blocking_failures) - len(self.warnings)} of "
+            f"{len(self.results)} expectations met"
+        ]
+        for r in self.blocking_failures:
+            parts.append(f"BLOCKING {r.type}({r.column}) failed: {r.unexpected_count} unexpected, e.g. {r.examples}")
+        for r in self.warnings:
+            parts.append(f"warning {r.type}({r.column}): {r.unexpected_count} unexpected, e.g. {r.examples}")
+        return "; ".join(parts)
+
+
+def load_suites(folder: Path = EXPECTATIONS_DIR) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def _seed_values(ref: str, seeds_dir: Path) -> list[str]:
+    stem, column = ref.split(".")
+    with open(seeds_dir / f"{stem}.csv", newline="", encoding="utf-8") as f:
+        return sorted({row[column].strip() for row in csv.DictReader(f)})
+
+
+def _seed_count(stem: str, seeds_dir: Path) -> int:
+    with open(seeds_dir / f"{stem}.csv", newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.DictReader(f))
+
+
+def resolve(value, seeds_dir: Path = SEEDS_DIR):
+    """Replace {"$seed": "file.column"} and {"$seed_count": "file"} placeholders."""
+    if isinstance(value, dict):
+        if "$seed" in value:
+            return _seed_values(value["$seed"], seeds_dir)
+        if "$seed_count" in value:
+            return _seed_count(value["$seed_count"], seeds_dir)
+        return {k: resolve(v, seeds_dir) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, seeds_dir) for v in value]
+    return value
+
+
+def _expectation(gx, spec: dict, seeds_dir: Path):
+    class_name = "".join(part.capitalize() for part in spec["type"].split("_"))
+    return getattr(gx.expectations, class_name)(**resolve(spec["kwargs"], seeds_dir))
+
+
+def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
+    """Validate every batch of a suite against the open (read-only) DuckDB connection."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    source = context.data_sources.add_pandas("warehouse")
+    results: list[ExpectationResult] = []
+    try:
+        for number, batch_spec in enumerate(suite["batches"]):
+            frame = con.execute(batch_spec["sql"]).df()
+            asset = source.add_dataframe_asset(f"{suite['name']}_{number}")
+            batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+            # one expectation at a time, so each result is tied to its spec (GX 1.x returns a
+            # suite's results in its own order, with no ids on ephemeral expectations)
+            for spec in batch_spec["expectations"]:
+                r = batch.validate(
+                    _expectation(gx, spec, seeds_dir),
+                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+                )
+                detail = r.result or {}
+                kwargs = spec["kwargs"]
+                column = (
+                    kwargs.get("column")
+                    or ",".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
+                    or "table"
+                )
+                results.append(
+                    ExpectationResult(
+                        type=spec["type"],
+                        column=column,
+                        blocking=spec.get("blocking", True),
+                        success=bool(r.success),
+                        unexpected_count=detail.get("unexpected_count"),
+                        examples=[_plain(v) for v in (detail.get("partial_unexpected_list") or [])[:EXAMPLES]],
+                        why=spec.get("why", ""),
+                        observed=_plain(detail.get("observed_value", "")),
+                    )
+                )
+    except Exception as e:  # noqa: BLE001 - a suite that cannot run is a failure, reported as such
+        return SuiteResult(
+            suite["name"], suite["asset"], suite.get("description", ""), results, error=" ".join(str(e).split())[:400]
+        )
+    return SuiteResult(suite["name"], suite["asset"], suite.get("description", ""), results)
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def write_report(results: list[SuiteResult], folder: Path, title: str) -> tuple[Path, Path]:
+    """The validation report of a run: JSON for machines, HTML (no CDN, no script) for people."""
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "title": title,
+        "passed": all(r.passed for r in results),
+        "suites": [{**asdict(r), "passed": r.passed} for r in results],
+    }
+    json_path = folder / "validation.json"
+    json_path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
+    rows = []
+    for suite in results:
+        state = "passed" if suite.passed else "FAILED"
+        rows.append(f"<h2>{html.escape(suite.name)} <small>guards {html.escape(suite.asset)} - {state}</small></h2>")
+        if suite.error:
+            rows.append(f"<p class='fail'>Could not run: {html.escape(suite.error)}</p>")
+        rows.append(
+            "<table><tr><th>expectation</th><th>column</th><th>kind</th><th>result</th>"
+            "<th>unexpected</th><th>examples</th><th>why</th></tr>"
+        )
+        for r in suite.results:
+            cls = "pass" if r.success else ("fail" if r.blocking else "warn")
+            rows.append(
+                f"<tr class='{cls}'><td>{html.escape(r.type)}</td><td>{html.escape(r.column)}</td>"
+                f"<td>{'blocking' if r.blocking else 'warning'}</td><td>{'pass' if r.success else 'FAIL'}</td>"
+                f"<td>{'' if r.unexpected_count is None else r.unexpected_count}</td>"
+                f"<td>{html.escape(json.dumps(r.examples, default=str))}</td><td>{html.escape(r.why)}</td></tr>"
+            )
+        rows.append("</table>")
+    verdict = (
+        "Every blocking expectation passed."
+        if payload["passed"]
+        else "A blocking expectation failed: nothing was published."
+    )
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;width:100%}}
+td,th{{border:1px solid #bbb;padding:4px;text-align:left;font-size:90%}}.fail{{background:#f8d7da}}
+.warn{{background:#fff3cd}}.pass{{background:#e8f5e9}}small{{color:#555;font-weight:normal}}</style></head>
+<body><h1>{html.escape(title)}</h1><p><strong>{verdict}</strong></p>{"".join(rows)}</body></html>
+"""
+    html_path = folder / "validation.html"
+    html_path.write_text(page)
+    return json_path, html_path

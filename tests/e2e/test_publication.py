@@ -1,0 +1,105 @@
+"""Write-audit-publish: good data publishes; a failing blocking expectation does not, and the
+earlier publication stays byte-identical; a failing warning does not block."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.e2e.test_run import build_landing
+from tests.helpers import secure_row, write_extract
+
+CLI = [sys.executable, "-m", "dagster_project.cli"]
+ENV = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret"}
+
+
+def run(root: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        CLI + ["run", "--landing", str(root / "landing"), "--warehouse", str(root / "wh" / "c.duckdb")],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    root = tmp_path_factory.mktemp("publish")
+    build_landing(root / "landing")
+    first = run(root)
+    return root, first
+
+
+def test_good_data_is_published(published):
+    root, first = published
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr
+    link = root / "wh" / "published"
+    assert link.is_symlink()
+    assert f"Published: {link}" in first.stdout
+    parquet = sorted(p.name for p in (link / "parquet").iterdir())
+    assert {"phof_c20.parquet", "continuity_releases.parquet", "continuity_flows.parquet"} <= set(parquet)
+    con = duckdb.connect(str(link / "marts.duckdb"), read_only=True)
+    # the e2e fixture's England figure for 2023-24: 1 of 2 judged releases engaged
+    assert con.execute(
+        "select numerator, denominator from marts.phof_c20 where geography_type = 'england' "
+        "and period_type = 'financial_year'"
+    ).fetchall() == [(1, 2)]
+    con.close()
+    assert oct((link / "marts.duckdb").stat().st_mode & 0o777) == "0o440"
+
+
+def test_a_failing_warning_is_reported_but_does_not_block(published):
+    root, first = published
+    # the fixture has no ndelius_oasys folder: the row-count expectation is a warning
+    assert "Validation warning gx_ndelius_oasys on stg_ndelius__oasys_assessments" in first.stdout
+    report = json.loads((root / "wh" / "published" / "validation.json").read_text())
+    oasys = next(s for s in report["suites"] if s["name"] == "ndelius_oasys")
+    assert oasys["passed"] is True
+    assert [(r["type"], r["blocking"], r["success"]) for r in oasys["results"] if not r["success"]] == [
+        ("expect_table_row_count_to_be_between", False, False)
+    ]
+    html = (root / "wh" / "published" / "validation.html").read_text()
+    assert "http" not in html.lower().replace("http-equiv", "")  # offline: no CDN, no link out
+
+
+def test_a_blocking_failure_does_not_publish_and_keeps_the_old_publication(published):
+    root, _ = published
+    link = root / "wh" / "published"
+    target, before = os.readlink(link), fingerprint(link)
+    # contract-valid, but born after reception: breaks gx_ndtms_secure (blocking)
+    write_extract(
+        root / "landing",
+        "ndtms_secure",
+        "2023-12-31",
+        [secure_row(EPISODID="S99", FINITIAL="Z", DOB="2024-01-01", RECEPDT="2023-01-10")],
+    )
+    second = run(root)
+    assert second.returncode == 1
+    assert "Not published: the previous publication is unchanged." in second.stdout
+    assert (
+        "blocking check gx_ndtms_secure on stg_ndtms__secure_episodes failed: ndtms_secure: 11 of 12 "
+        "expectations met; BLOCKING expect_column_pair_values_a_to_be_greater_than_b(reception_date,"
+        "date_of_birth) failed: 1 unexpected"
+    ) in second.stdout
+    assert os.readlink(link) == target
+    assert fingerprint(link) == before
+    latest = json.loads((root / "wh" / "validation" / "latest" / "validation.json").read_text())
+    assert latest["passed"] is False
+    secure = next(s for s in latest["suites"] if s["name"] == "ndtms_secure")
+    failing = [r for r in secure["results"] if not r["success"]]
+    assert [(r["column"], r["blocking"], r["unexpected_count"]) for r in failing] == [
+        ("reception_date,date_of_birth", True, 1)
+    ]
