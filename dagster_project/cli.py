@@ -186,7 +186,11 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
     if published:
         lines.append(
             f"Published: {settings.output / 'published'} (marts.duckdb, parquet/, validation.html); "
-            f"{len(checks)} validation suites run, report {report}"
+            f"{len(checks)} checks run (dbt tests and Great Expectations suites), report {report}"
+        )
+        lines.append(
+            f"Exports (disclosure controlled): {settings.output / 'exports' / 'prp'} (CSV, "
+            f"inequality_breakdowns.xlsx) and {settings.output / 'exports' / 'phof'} (CSV)"
         )
     else:
         lines.append("Not published: the previous publication is unchanged.")

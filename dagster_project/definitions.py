@@ -12,6 +12,7 @@ import dagster as dg  # noqa: E402
 from dagster_dbt import DbtCliResource  # noqa: E402
 
 from dagster_project.assets.dbt import continuity_dbt_assets  # noqa: E402
+from dagster_project.assets.exports import exports  # noqa: E402
 from dagster_project.assets.ingest import INGEST_ASSETS  # noqa: E402
 from dagster_project.assets.validation import SUITE_CHECKS, publication  # noqa: E402
 from dagster_project.dbt_project import DBT_PROJECT  # noqa: E402
@@ -26,7 +27,7 @@ full_refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, continuity_dbt_assets, publication],
+    assets=[*INGEST_ASSETS, continuity_dbt_assets, publication, exports],
     asset_checks=SUITE_CHECKS,
     jobs=[full_refresh_job],
     loggers={"console": dg.colored_console_logger, "progress": progress_logger},

@@ -33,9 +33,9 @@ counted as (
         s.split_type,
         s.split_value,
         count(*) as transferred,
-        sum(case when st.referral_received then 1 else 0 end) as referral_received,
-        sum(case when st.appointment_offered then 1 else 0 end) as appointment_offered,
-        sum(case when st.engaged then 1 else 0 end) as engaged
+        cast(sum(case when st.referral_received then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_received,
+        cast(sum(case when st.appointment_offered then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_offered,
+        cast(sum(case when st.engaged then 1 else 0 end) as {{ dbt.type_bigint() }}) as engaged
     from steps as st
     inner join periods as p
         on st.prison_exit_date >= p.period_start and st.prison_exit_date <= p.period_end

@@ -14,9 +14,9 @@ counts as (
         p.period_end,
         r.estab_code,
         r.exit_la_code,
-        sum(case when r.status in ('engaged', 'not_engaged') then 1 else 0 end) as releases,
-        sum(case when r.status = 'engaged' then 1 else 0 end) as engaged,
-        sum(case when r.status = 'pending' then 1 else 0 end) as pending
+        cast(sum(case when r.status in ('engaged', 'not_engaged') then 1 else 0 end) as {{ dbt.type_bigint() }}) as releases,
+        cast(sum(case when r.status = 'engaged' then 1 else 0 end) as {{ dbt.type_bigint() }}) as engaged,
+        cast(sum(case when r.status = 'pending' then 1 else 0 end) as {{ dbt.type_bigint() }}) as pending
     from releases as r
     inner join periods as p
         on r.prison_exit_date >= p.period_start and r.prison_exit_date <= p.period_end

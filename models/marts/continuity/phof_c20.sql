@@ -36,9 +36,9 @@ release_geographies as (
 counts as (
     select
         period_type, period_start, period_end, geography_type, geography_code,
-        sum(case when status in ('engaged', 'not_engaged') then 1 else 0 end) as denominator,
-        sum(case when status = 'engaged' then 1 else 0 end) as numerator,
-        sum(case when status = 'pending' then 1 else 0 end) as pending
+        cast(sum(case when status in ('engaged', 'not_engaged') then 1 else 0 end) as {{ dbt.type_bigint() }}) as denominator,
+        cast(sum(case when status = 'engaged' then 1 else 0 end) as {{ dbt.type_bigint() }}) as numerator,
+        cast(sum(case when status = 'pending' then 1 else 0 end) as {{ dbt.type_bigint() }}) as pending
     from release_geographies
     group by period_type, period_start, period_end, geography_type, geography_code
 ),

@@ -29,11 +29,11 @@ counted as (
         delivery_model,
         priority_group,
         outcome,
-        sum(case when status = 'achieved' then 1 else 0 end) as achieved,
-        sum(case when status = 'not_achieved' then 1 else 0 end) as not_achieved,
-        sum(case when status = 'pending' then 1 else 0 end) as pending,
-        sum(case when status = 'not_known' then 1 else 0 end) as not_known,
-        sum(case when status = 'not_applicable' then 1 else 0 end) as not_applicable
+        cast(sum(case when status = 'achieved' then 1 else 0 end) as {{ dbt.type_bigint() }}) as achieved,
+        cast(sum(case when status = 'not_achieved' then 1 else 0 end) as {{ dbt.type_bigint() }}) as not_achieved,
+        cast(sum(case when status = 'pending' then 1 else 0 end) as {{ dbt.type_bigint() }}) as pending,
+        cast(sum(case when status = 'not_known' then 1 else 0 end) as {{ dbt.type_bigint() }}) as not_known,
+        cast(sum(case when status = 'not_applicable' then 1 else 0 end) as {{ dbt.type_bigint() }}) as not_applicable
     from long
     group by site, delivery_model, priority_group, outcome
 ),
@@ -41,9 +41,9 @@ counted as (
 site_volumes as (
     select
         s.er_site_code as site,
-        sum(case when c.er_referral_date is not null then 1 else 0 end) as site_referrals,
-        sum(case when c.er_accepted_date is not null then 1 else 0 end) as site_accepted,
-        sum(case when c.er_accepted_date is not null and c.release_date is not null then 1 else 0 end) as site_released
+        cast(sum(case when c.er_referral_date is not null then 1 else 0 end) as {{ dbt.type_bigint() }}) as site_referrals,
+        cast(sum(case when c.er_accepted_date is not null then 1 else 0 end) as {{ dbt.type_bigint() }}) as site_accepted,
+        cast(sum(case when c.er_accepted_date is not null and c.release_date is not null then 1 else 0 end) as {{ dbt.type_bigint() }}) as site_released
     from sites as s
     left join cases as c on c.er_site_code = s.er_site_code
     group by s.er_site_code
