@@ -11,7 +11,7 @@ DEMO_LANDING := data/landing
 DEMO_WAREHOUSE := warehouse/continuity.duckdb
 DEMO_SCALE ?= 0.2
 
-.PHONY: demo test lint install clean-demo
+.PHONY: demo test lint install clean-demo ui docs
 
 install: $(STAMP)
 
@@ -35,3 +35,16 @@ lint: $(STAMP)
 
 clean-demo:
 	rm -rf $(DEMO_LANDING) warehouse
+
+# The Dagster UI on http://127.0.0.1:3000 with a persistent instance under .dagster_home
+# (telemetry off, the DuckDB pool limited to 1, one run at a time).
+UI_PORT ?= 3000
+ui: $(STAMP)
+	mkdir -p .dagster_home && cp dagster_home/dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p $(UI_PORT)
+
+# The dbt docs site as one offline HTML file (built against the demo warehouse).
+docs: $(STAMP)
+	@test -f $(DEMO_WAREHOUSE) || $(MAKE) demo
+	CONTINUITY_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) CONTINUITY_DEV_KEY_OK=1 $(VENV)/bin/dbt docs generate --static --profiles-dir . --quiet
+	@echo "dbt docs: $(CURDIR)/target/static_index.html"

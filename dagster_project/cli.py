@@ -14,8 +14,6 @@ from pathlib import Path
 from dagster_project.settings import Settings
 from pipelines.contract import PROJECT_DIR
 
-SYNTHETIC_MARKER = "SYNTHETIC.json"  # written by `continuity generate` into its landing folder
-
 
 class UserError(Exception):
     """A failure to report in one readable line."""
@@ -25,26 +23,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     warehouse = Path(args.warehouse).resolve()
     output = Path(args.output).resolve() if args.output else warehouse.parent
     return Settings(Path(args.landing).resolve(), warehouse, output)
-
-
-def check_pseudonymisation_key(landing: Path) -> str | None:
-    """Refuse real data without CONTINUITY_PSEUDO_KEY; allow the development key on the
-    generator's synthetic sample and say so (indicators.md s.6)."""
-    from pipelines.pseudonymise import DEV_OK_ENV, KEY_ENV
-
-    if os.environ.get(KEY_ENV):
-        os.environ.pop(DEV_OK_ENV, None)
-        return None
-    if (landing / SYNTHETIC_MARKER).exists():
-        os.environ[DEV_OK_ENV] = "1"
-        return (
-            f"note: {KEY_ENV} is not set; using the development key because {landing} holds "
-            "the generator's synthetic sample. Set the key for real data."
-        )
-    raise UserError(
-        f"{KEY_ENV} is not set and {landing} is not the generator's synthetic sample: "
-        "set a secret key for pseudonymous person keys before running on real extracts"
-    )
 
 
 def _failure_reason(result) -> str:
@@ -147,7 +125,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.landing.is_dir():
         raise UserError(f"landing folder {settings.landing} does not exist")
-    note = check_pseudonymisation_key(settings.landing)
+    from pipelines.pseudonymise import MissingKeyError, check_key_policy
+
+    try:
+        note = check_key_policy(settings.landing)
+    except MissingKeyError as e:
+        raise UserError(str(e)) from None
     if note:
         print(note)
     started = time.monotonic()

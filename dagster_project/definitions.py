@@ -15,21 +15,22 @@ from dagster_project.assets.dbt import continuity_dbt_assets  # noqa: E402
 from dagster_project.assets.exports import exports  # noqa: E402
 from dagster_project.assets.ingest import INGEST_ASSETS  # noqa: E402
 from dagster_project.assets.validation import SUITE_CHECKS, publication  # noqa: E402
+from dagster_project.automation import (  # noqa: E402
+    exports_only_job,
+    full_refresh_job,
+    landing_sensor,
+    quarterly_schedule,
+)
 from dagster_project.dbt_project import DBT_PROJECT  # noqa: E402
 from dagster_project.progress import progress_logger  # noqa: E402
 from dagster_project.resources import WarehouseResource, dbt_executable  # noqa: E402
 
-full_refresh_job = dg.define_asset_job(
-    "full_refresh",
-    selection=dg.AssetSelection.all(),
-    description="Load every new landing file, build and test every dbt model, validate, publish.",
-    executor_def=dg.in_process_executor,
-)
-
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, continuity_dbt_assets, publication, exports],
     asset_checks=SUITE_CHECKS,
-    jobs=[full_refresh_job],
+    jobs=[full_refresh_job, exports_only_job],
+    schedules=[quarterly_schedule],
+    sensors=[landing_sensor],
     loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     resources={
         "warehouse": WarehouseResource(),

@@ -30,8 +30,8 @@ import numpy as np
 import polars as pl
 
 from pipelines.contract import EXTRACTS_BY_NAME, SEEDS_DIR
+from pipelines.pseudonymise import SYNTHETIC_MARKER  # noqa: E402
 
-SYNTHETIC_MARKER = "SYNTHETIC.json"
 LAST_DAY = np.datetime64("2026-03-31")
 LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 # rough frequency of English first-name / surname initials (weights, not exact)

@@ -19,8 +19,32 @@ DEV_OK_ENV = "CONTINUITY_DEV_KEY_OK"
 DEVELOPMENT_KEY = "continuity-development-key-synthetic-data-only"
 
 
+SYNTHETIC_MARKER = "SYNTHETIC.json"  # written by `continuity generate` into its landing folder
+
+
 class MissingKeyError(RuntimeError):
     pass
+
+
+def check_key_policy(landing) -> str | None:
+    """Refuse real data without CONTINUITY_PSEUDO_KEY; allow the development key on the
+    generator's synthetic sample (its SYNTHETIC.json marker) and return a note saying so."""
+    from pathlib import Path
+
+    if os.environ.get(KEY_ENV):
+        os.environ.pop(DEV_OK_ENV, None)
+        return None
+    if (Path(landing) / SYNTHETIC_MARKER).exists():
+        os.environ[DEV_OK_ENV] = "1"
+        return (
+            f"note: {KEY_ENV} is not set; using the development key because {landing} holds "
+            "the generator's synthetic sample. Set the key for real data."
+        )
+    os.environ.pop(DEV_OK_ENV, None)
+    raise MissingKeyError(
+        f"{KEY_ENV} is not set and {landing} is not the generator's synthetic sample: "
+        "set a secret key for pseudonymous person keys before running on real extracts"
+    )
 
 
 def secret_key() -> bytes:

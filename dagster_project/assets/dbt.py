@@ -4,7 +4,8 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from dagster_project.dbt_project import DBT_PROJECT, TRANSLATOR, ensure_manifest
-from dagster_project.settings import WAREHOUSE_POOL
+from dagster_project.settings import WAREHOUSE_POOL, Settings
+from pipelines.pseudonymise import check_key_policy
 
 ensure_manifest()
 
@@ -16,4 +17,7 @@ ensure_manifest()
     pool=WAREHOUSE_POOL,
 )
 def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    note = check_key_policy(Settings.from_env().landing)  # person keys need a secret on real data
+    if note:
+        context.log.warning(note)
     yield from dbt.cli(["build"], context=context).stream()
