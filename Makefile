@@ -11,7 +11,7 @@ DEMO_LANDING := data/landing
 DEMO_WAREHOUSE := warehouse/continuity.duckdb
 DEMO_SCALE ?= 0.2
 
-.PHONY: demo test lint install clean-demo ui docs
+.PHONY: demo test lint install clean-demo ui docs bench
 
 install: $(STAMP)
 
@@ -48,3 +48,9 @@ docs: $(STAMP)
 	@test -f $(DEMO_WAREHOUSE) || $(MAKE) demo
 	CONTINUITY_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) CONTINUITY_DEV_KEY_OK=1 $(VENV)/bin/dbt docs generate --static --profiles-dir . --quiet
 	@echo "dbt docs: $(CURDIR)/target/static_index.html"
+
+# Benchmarks (benchmarks/run.py): scale 1 and 10, appended to docs/benchmarks.md.
+# BENCH_ARGS="--with-30" adds scale 30; BENCH_ARGS="--scales 1 --repeats 1" for a quick look.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PY) benchmarks/run.py $(BENCH_ARGS)

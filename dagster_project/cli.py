@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from dagster_project.settings import Settings
@@ -48,14 +48,41 @@ def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "ful
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def(job_name)
-    if verbose:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
-    log_dir = settings.output / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    run_config = {"loggers": {"progress": {}}}
-    with open(log_dir / "last-run.log", "w") as log, redirect_stdout(log), redirect_stderr(log):
-        logging.getLogger("dagster").setLevel(logging.ERROR)
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+    with run_lock(settings.warehouse):
+        if verbose:
+            return job.execute_in_process(instance=instance, raise_on_error=False)
+        log_dir = settings.output / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        run_config = {"loggers": {"progress": {}}}
+        with open(log_dir / "last-run.log", "w") as log, redirect_stdout(log), redirect_stderr(log):
+            logging.getLogger("dagster").setLevel(logging.ERROR)
+            return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+
+
+@contextmanager
+def run_lock(warehouse: Path):
+    """One run per warehouse at a time: a second run refuses at once, saying who holds it.
+    The lock is an advisory lock on <warehouse>.lock, released by the kernel if a run dies."""
+    import fcntl
+
+    warehouse.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    handle = open(lock_path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise UserError(f"another run is using {warehouse} ({holder}); wait for it to finish") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.close()
 
 
 def summarise(result, settings: Settings) -> list[str]:

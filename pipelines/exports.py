@@ -183,8 +183,9 @@ def _write_workbook(path: Path, tables: dict, vintage: str, rules: Rules) -> Non
 def write_exports(published: Path, output: Path, vintage: str, rules: Rules | None = None) -> Path:
     """Write every export from the publication into <output>/exports, replacing the old set."""
     rules = rules or rules_from_project()
+    for leftover in output.glob(".exports.*"):  # a run killed while writing exports
+        shutil.rmtree(leftover, ignore_errors=True)
     building = output / f".exports.{os.getpid()}.building"
-    shutil.rmtree(building, ignore_errors=True)
     (building / "prp").mkdir(parents=True)
     (building / "phof").mkdir()
     con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)

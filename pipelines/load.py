@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,7 +34,9 @@ log = logging.getLogger(__name__)
 
 LINEAGE_COLUMNS = ["_source_file", "_file_sha256", "_line_number", "_extract_date", "_loaded_at"]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-MAX_FILE_BYTES = 4 * 1024**3  # a landing file larger than this is refused, not read
+# A landing file larger than this is refused before it is read, so memory stays bounded
+# (a file is validated in memory; the largest generated at national scale x 10 is ~100 MB).
+MAX_FILE_BYTES = int(os.environ.get("CONTINUITY_MAX_FILE_BYTES", 1024**3))
 
 DDL = """
 create schema if not exists raw;
@@ -132,10 +135,13 @@ def extract_date_from_name(path: Path, extract: Extract) -> date:
 
 
 def discover(landing: Path, extract: Extract) -> tuple[bool, list[Path]]:
-    """Files of one extract's landing folder, in name (so extract-date) order."""
+    """Files of one extract's landing folder, in name (so extract-date) order. Hidden files
+    are ignored; a folder that is a link out of the landing folder is not read."""
     folder = landing / extract.name
     if not folder.is_dir():
         return False, []
+    if not folder.resolve().is_relative_to(landing.resolve()):
+        raise RejectedFile(f"{extract.name}/ is a link out of the landing folder: not read")
     return True, sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
@@ -153,7 +159,10 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
         raise RejectedFile("not a regular file (links and folders are not read)")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise RejectedFile(f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+        raise RejectedFile(
+            f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit (CONTINUITY_MAX_FILE_BYTES): "
+            "split it into smaller extracts"
+        )
     if size == 0:
         raise RejectedFile("file is empty (no header row)")
     data = path.read_bytes()
@@ -366,7 +375,14 @@ def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None =
     """Load every new file of one extract's landing folder into the raw layer."""
     code_lists = code_lists if code_lists is not None else load_code_lists()
     ensure_raw_schema(con)
-    present, paths = discover(landing, extract)
+    try:
+        present, paths = discover(landing, extract)
+    except RejectedFile as e:
+        con.execute("insert into raw.rejected_files values (?, ?, ?, ?, ?)",
+                    [f"{extract.name}/", str(e), extract.name, "", datetime.now()])
+        summary = ExtractSummary(extract.name, True)
+        summary.files.append(FileResult(f"{extract.name}/", "rejected", reason=str(e)))
+        return summary
     summary = ExtractSummary(extract.name, present)
     for path in paths:
         summary.files.append(load_file(con, landing, path, extract, code_lists))

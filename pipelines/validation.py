@@ -120,13 +120,28 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
             frame = con.execute(batch_spec["sql"]).df()
             asset = source.add_dataframe_asset(f"{suite['name']}_{number}")
             batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
-            # one expectation at a time, so each result is tied to its spec (GX 1.x returns a
-            # suite's results in its own order, with no ids on ephemeral expectations)
-            for spec in batch_spec["expectations"]:
-                r = batch.validate(
-                    _expectation(gx, spec, seeds_dir),
-                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
-                )
+            gx_suite = gx.ExpectationSuite(name=f"{suite['name']}_{number}")
+            resolved = [(spec, resolve(spec["kwargs"], seeds_dir)) for spec in batch_spec["expectations"]]
+            for spec, _ in resolved:
+                gx_suite.add_expectation(_expectation(gx, spec, seeds_dir))
+            outcome = batch.validate(gx_suite, result_format={"result_format": "SUMMARY",
+                                                              "partial_unexpected_count": EXAMPLES})
+            # GX 1.x returns results in its own order with no ids on ephemeral expectations:
+            # match each result to its spec by type and the spec's own (resolved) arguments
+            signatures = [_signature(spec["type"], kwargs, kwargs) for spec, kwargs in resolved]
+            matched = {}
+            for r in outcome.results:
+                config = r.expectation_config
+                for i, (spec, kwargs) in enumerate(resolved):
+                    if i not in matched and _signature(config.type, config.kwargs, kwargs) == signatures[i]:
+                        matched[i] = r
+                        break
+            if len(matched) != len(resolved):  # never drop a result: validate one by one instead
+                matched = {i: batch.validate(_expectation(gx, spec, seeds_dir), result_format={
+                    "result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES})
+                    for i, (spec, _) in enumerate(resolved)}
+            for i in sorted(matched):
+                spec, r = resolved[i][0], matched[i]
                 detail = r.result or {}
                 kwargs = spec["kwargs"]
                 column = (
@@ -153,6 +168,18 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
     return SuiteResult(suite["name"], suite["asset"], suite.get("description", ""), results)
 
 
+def _signature(type_: str, kwargs: dict, keys) -> str:
+    """An expectation's type and the values of `keys` among its arguments, comparable as text
+    (numbers as floats: GX stores min_value 0 as 0.0)."""
+
+    def norm(v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        return [norm(x) for x in v] if isinstance(v, list) else _plain(v)
+
+    return type_ + json.dumps({k: norm(kwargs.get(k)) for k in sorted(keys)}, sort_keys=True, default=str)
+
+
 def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
@@ -160,6 +187,8 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if hasattr(value, "item") and not hasattr(value, "__len__"):  # numpy scalars
+        return _plain(value.item())
     return str(value)
 
 

@@ -1,0 +1,178 @@
+"""Faults survived, nothing lost, no one identified - with real subprocesses.
+
+One synthetic landing folder; a reference run into its own warehouse; then, against a second
+output folder holding a good publication: SIGKILL during ingestion, during dbt and during
+publication (each time the previous publication must stay intact and readable), a final run
+that must complete without clean-up and match the reference, two runs at once, and a scan
+of everything published for personal data from the input."""
+
+import csv
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import polars as pl
+import pytest
+
+from pipelines.generate import GeneratorConfig, generate
+
+CLI = [sys.executable, "-m", "dagster_project.cli"]
+ENV = {k: v for k, v in os.environ.items() if k != "CONTINUITY_PSEUDO_KEY"}
+
+
+def run(landing: Path, warehouse: Path, output: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse),
+                                 "--output", str(output)], capture_output=True, text=True, env=ENV)
+
+
+def run_and_kill_at(landing: Path, warehouse: Path, output: Path, marker: str, delay: float = 0.0) -> str:
+    """Start a run, SIGKILL its whole process group when `marker` starts; return its output."""
+    proc = subprocess.Popen(CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse),
+                                   "--output", str(output)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
+                            start_new_session=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.strip() == f"... {marker}":
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "".join(seen)[-2000:]
+    return "".join(seen)
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def readable(publication: Path) -> int:
+    con = duckdb.connect(str(publication / "marts.duckdb"), read_only=True)
+    try:
+        return con.execute("select count(*) from marts.phof_c20").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def c20(warehouse: Path) -> list:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("select * from marts.phof_c20 order by all").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reliability")
+    landing = root / "landing"
+    generate(landing, GeneratorConfig(seed=5, scale=0.01))
+    reference = run(landing, root / "ref" / "c.duckdb", root / "ref")
+    assert reference.returncode == 0, reference.stdout[-2000:] + reference.stderr
+    good = run(landing, root / "wh1" / "c.duckdb", root / "out")
+    assert good.returncode == 0, good.stdout[-2000:] + good.stderr
+    published = root / "out" / "published"
+    return {"root": root, "landing": landing, "published": published,
+            "old_target": published.resolve(), "old": fingerprint(published)}
+
+
+def assert_previous_publication_intact(world):
+    assert world["old_target"].is_dir()
+    assert fingerprint(world["old_target"]) == world["old"]
+    assert readable(world["published"]) > 0
+
+
+def test_killed_runs_leave_the_publication_and_the_next_run_completes(world):
+    landing, root = world["landing"], world["root"]
+    warehouse, out = root / "wh2" / "c.duckdb", root / "out"
+    # 1. during ingestion (a fresh warehouse, so there is everything to load)
+    run_and_kill_at(landing, warehouse, out, "raw__ndtms_interventions", delay=0.1)
+    assert_previous_publication_intact(world)
+    assert os.readlink(world["published"]) == os.path.relpath(world["old_target"], out)
+    # 2. during dbt
+    run_and_kill_at(landing, warehouse, out, "continuity_dbt_assets", delay=4.0)
+    assert_previous_publication_intact(world)
+    # 3. during publication: the old publication stays, and `published` is always complete
+    run_and_kill_at(landing, warehouse, out, "publication", delay=0.0)
+    assert world["old_target"].is_dir() and fingerprint(world["old_target"]) == world["old"]
+    assert readable(world["published"]) > 0
+    # the next run completes with no manual clean-up and matches an uninterrupted run
+    final = run(landing, warehouse, out)
+    assert final.returncode == 0, final.stdout[-3000:] + final.stderr
+    assert c20(warehouse) == c20(root / "ref" / "c.duckdb")
+    counts = "select (select count(*) from raw.ndtms_interventions), (select count(*) from raw.quarantine)"
+    con_ref = duckdb.connect(str(root / "ref" / "c.duckdb"), read_only=True)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    # nothing lost or loaded twice: the interrupted file's transaction was rolled back
+    assert con.execute(counts).fetchall() == con_ref.execute(counts).fetchall()
+    con.close()
+    con_ref.close()
+    assert not list(out.glob("publications/.*.building")) and not list(out.glob(".exports.*"))
+
+
+def test_a_second_run_at_the_same_time_refuses_with_a_clear_message(world):
+    landing, root = world["landing"], world["root"]
+    warehouse = root / "wh3" / "c.duckdb"
+    first = subprocess.Popen(CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+    for line in first.stdout:
+        if line.strip().startswith("... raw__"):
+            break
+    second = run(landing, warehouse, warehouse.parent)
+    rest = first.stdout.read()
+    first.wait(timeout=300)
+    assert second.returncode == 1
+    assert second.stderr.startswith(f"continuity: error: another run is using {warehouse} (pid {first.pid}, started ")
+    assert first.returncode == 0, rest[-2000:]
+
+
+def _personal_values(landing: Path) -> set[str]:
+    values: set[str] = set()
+    for extract, columns in (("ndtms_secure", ["CLIENT", "DOB"]), ("ndtms_community", ["CLIENT", "DOB"]),
+                             ("ndelius_cases", ["CRN", "DOB"])):
+        df = pl.read_csv(landing / extract / "*.csv", infer_schema=False)
+        for column in columns:
+            values |= set(df[column].drop_nulls().str.strip_chars().to_list())
+        keys = df.select(pl.concat_str(["FINITIAL", "SINITIAL", "DOB", "SEX"], separator="|"))
+        values |= set(keys.to_series().drop_nulls().to_list())
+    return values
+
+
+def _cells_of_duckdb(path: Path, schema: str) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    cells: set[str] = set()
+    try:
+        tables = con.execute("select table_name from information_schema.tables where table_schema = ?",
+                             [schema]).fetchall()
+        for (table,) in tables:
+            for row in con.execute(f'select * from {schema}."{table}"').fetchall():
+                cells |= {str(v) for v in row if v is not None}
+    finally:
+        con.close()
+    return cells
+
+
+def test_no_personal_data_in_marts_publication_or_exports(world):
+    personal = _personal_values(world["landing"])
+    assert len(personal) > 1000  # the scan has something to look for
+    root = world["root"]
+    found = _cells_of_duckdb(root / "wh1" / "c.duckdb", "marts") & personal
+    found |= _cells_of_duckdb(world["published"] / "marts.duckdb", "main") & personal
+    for parquet in (world["published"] / "parquet").glob("*.parquet"):
+        for column in pl.read_parquet(parquet).cast(pl.String).iter_columns():
+            found |= set(column.drop_nulls().to_list()) & personal
+    for path in (root / "out" / "exports").rglob("*.csv"):
+        with open(path, newline="") as f:
+            found |= {cell for row in csv.reader(f) for cell in row} & personal
+    for path in (root / "out" / "exports").rglob("*.xlsx"):
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            found |= {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None} & personal
+    assert found == set()
