@@ -20,29 +20,50 @@ def read(landing: Path, extract: str) -> pd.DataFrame:
 
 
 def attributor_key(df: pd.DataFrame) -> pd.Series:
-    return (df.FINITIAL.str.strip().str.upper() + "|" + df.SINITIAL.str.strip().str.upper() + "|"
-            + df.DOB.str.strip() + "|" + df.SEX.str.strip())
+    return (
+        df.FINITIAL.str.strip().str.upper()
+        + "|"
+        + df.SINITIAL.str.strip().str.upper()
+        + "|"
+        + df.DOB.str.strip()
+        + "|"
+        + df.SEX.str.strip()
+    )
 
 
 def c20(landing: Path) -> pd.DataFrame:
     secure = read(landing, "ndtms_secure")
     community = read(landing, "ndtms_community")
     interventions = read(landing, "ndtms_interventions")
-    latest = max(pd.Timestamp(p.stem[-8:]) for e in ("ndtms_secure", "ndtms_community", "ndtms_interventions")
-                 for p in (landing / e).glob("*.csv"))
-    s = secure[(secure.DISRSN.str.strip() == "83") & (secure.PRISEXRSN.str.strip().str.upper() == "REL")
-               & (secure.PRISEXDT.str.strip() != "") & secure.EXITDEST.str.strip().str.upper().str.startswith("E")].copy()
+    latest = max(
+        pd.Timestamp(p.stem[-8:])
+        for e in ("ndtms_secure", "ndtms_community", "ndtms_interventions")
+        for p in (landing / e).glob("*.csv")
+    )
+    s = secure[
+        (secure.DISRSN.str.strip() == "83")
+        & (secure.PRISEXRSN.str.strip().str.upper() == "REL")
+        & (secure.PRISEXDT.str.strip() != "")
+        & secure.EXITDEST.str.strip().str.upper().str.startswith("E")
+    ].copy()
     s["key"] = attributor_key(s)
     s["exit_date"] = pd.to_datetime(s.PRISEXDT.str.strip())
     dob = pd.to_datetime(s.DOB.str.strip())
-    age = s.exit_date.dt.year - dob.dt.year - ((s.exit_date.dt.month * 100 + s.exit_date.dt.day)
-                                               < (dob.dt.month * 100 + dob.dt.day)).astype(int)
+    age = (
+        s.exit_date.dt.year
+        - dob.dt.year
+        - ((s.exit_date.dt.month * 100 + s.exit_date.dt.day) < (dob.dt.month * 100 + dob.dt.day)).astype(int)
+    )
     s = s[age >= 18]
     s["la"] = s.EXITDEST.str.strip().str.upper()
-    releases = (s.sort_values("EPISODID").groupby(["key", "exit_date"], as_index=False)
-                .agg(release_id=("EPISODID", "first"), la=("la", "first")))
-    i = interventions[interventions.MODAL.str.strip().isin(["01", "02", "03", "04", "05"])
-                      & (interventions.MODST.str.strip() != "")]
+    releases = (
+        s.sort_values("EPISODID")
+        .groupby(["key", "exit_date"], as_index=False)
+        .agg(release_id=("EPISODID", "first"), la=("la", "first"))
+    )
+    i = interventions[
+        interventions.MODAL.str.strip().isin(["01", "02", "03", "04", "05"]) & (interventions.MODST.str.strip() != "")
+    ]
     c = community.assign(key=attributor_key(community))[["EPISODID", "key"]]
     starts = i.assign(EPISODID=i.EPISODID.str.strip()).merge(c, on="EPISODID")
     starts["start_date"] = pd.to_datetime(starts.MODST.str.strip())
@@ -55,9 +76,11 @@ def c20(landing: Path) -> pd.DataFrame:
     releases["fy"] = (releases.exit_date - pd.DateOffset(months=3)).dt.year
     both = pd.concat([releases.assign(geography_code="E92000001"), releases.assign(geography_code=releases.la)])
     judged = both[both.status != "pending"]
-    return (judged.groupby(["fy", "geography_code"])
-            .agg(denominator=("status", "size"), numerator=("status", lambda x: int((x == "engaged").sum())))
-            .reset_index())
+    return (
+        judged.groupby(["fy", "geography_code"])
+        .agg(denominator=("status", "size"), numerator=("status", lambda x: int((x == "engaged").sum())))
+        .reset_index()
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -61,8 +61,9 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
     """Run a command; return wall s, CPU s (user+sys of the tree), peak tree RSS MB, output."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})}, cwd=ROOT)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}, cwd=ROOT
+    )
     peak = 0
     done = threading.Event()
 
@@ -152,14 +153,16 @@ def bench_scale(scale: float, repeats: int) -> dict:
     results: dict[str, list[dict]] = {}
     if not (landing / "SYNTHETIC.json").exists():
         shutil.rmtree(landing.parent, ignore_errors=True)
-        results["generation"] = [measure([str(BIN / "continuity"), "generate", "--out", str(landing),
-                                          "--scale", f"{scale:g}"])]
+        results["generation"] = [
+            measure([str(BIN / "continuity"), "generate", "--out", str(landing), "--scale", f"{scale:g}"])
+        ]
     stage_times: dict[str, list[float]] = {}
     for _ in range(repeats):
         work = landing.parent / "run"
         shutil.rmtree(work, ignore_errors=True)
-        run = measure([str(BIN / "continuity"), "run", "--landing", str(landing),
-                       "--warehouse", str(work / "c.duckdb")])
+        run = measure(
+            [str(BIN / "continuity"), "run", "--landing", str(landing), "--warehouse", str(work / "c.duckdb")]
+        )
         results.setdefault("continuity run (whole pipeline)", []).append(run)
         for name, seconds in steps(run["output"]).items():
             stage_times.setdefault(name, []).append(seconds)
@@ -167,36 +170,50 @@ def bench_scale(scale: float, repeats: int) -> dict:
     dbt_env = {"CONTINUITY_WAREHOUSE": str(warehouse), "CONTINUITY_DEV_KEY_OK": "1"}
     for _ in range(repeats):
         results.setdefault("dbt build alone (warm warehouse)", []).append(
-            measure([str(BIN / "dbt"), "build", "--profiles-dir", str(ROOT), "--quiet"], env=dbt_env))
+            measure([str(BIN / "dbt"), "build", "--profiles-dir", str(ROOT), "--quiet"], env=dbt_env)
+        )
     expected = pipeline_c20(warehouse)
     agree(expected, duckdb_baseline(landing), "the DuckDB script")
     agree(expected, pandas_baseline(landing), "the pandas script")
     for name, module in (("DuckDB SQL script (baseline)", "duckdb"), ("pandas script (baseline)", "pandas")):
-        code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); from run import {module}_baseline; "
-                f"from pathlib import Path; {module}_baseline(Path({str(landing)!r}))")
+        code = (
+            f"import sys; sys.path.insert(0, {str(HERE)!r}); from run import {module}_baseline; "
+            f"from pathlib import Path; {module}_baseline(Path({str(landing)!r}))"
+        )
         for _ in range(repeats):
             results.setdefault(name, []).append(measure([sys.executable, "-c", code]))
-    return {"results": results, "stages": stage_times, "rows": sum(
-        sum(1 for _ in open(p)) - 1 for p in landing.rglob("*.csv"))}
+    return {
+        "results": results,
+        "stages": stage_times,
+        "rows": sum(sum(1 for _ in open(p)) - 1 for p in landing.rglob("*.csv")),
+    }
 
 
 def report(all_results: dict[float, dict], repeats: int) -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     lines = [
-        f"## Run of {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}; "
-        + ", ".join(f"{p} {version(p)}" for p in ("duckdb", "polars", "dbt-core", "dbt-duckdb", "dagster",
-                                                   "great-expectations", "pandas")),
+        + ", ".join(
+            f"{p} {version(p)}"
+            for p in ("duckdb", "polars", "dbt-core", "dbt-duckdb", "dagster", "great-expectations", "pandas")
+        ),
         f"Repeats per measure: {repeats} (median and range); peak RSS summed over the process tree.",
         "",
     ]
     for scale, data in all_results.items():
-        lines += [f"### Scale {scale:g} ({data['rows']:,} landing rows)", "",
-                  "| measure | wall s | CPU s | peak RSS MB |", "|---|---|---|---|"]
+        lines += [
+            f"### Scale {scale:g} ({data['rows']:,} landing rows)",
+            "",
+            "| measure | wall s | CPU s | peak RSS MB |",
+            "|---|---|---|---|",
+        ]
         for name, runs in data["results"].items():
-            lines.append(f"| {name} | {summary([r['wall'] for r in runs])} | {summary([r['cpu'] for r in runs])} "
-                         f"| {summary([r['rss_mb'] for r in runs])} |")
+            lines.append(
+                f"| {name} | {summary([r['wall'] for r in runs])} | {summary([r['cpu'] for r in runs])} "
+                f"| {summary([r['rss_mb'] for r in runs])} |"
+            )
         lines += ["", "| stage of `continuity run` | wall s |", "|---|---|"]
         for name, values in data["stages"].items():
             lines.append(f"| {name} | {summary(values)} |")
@@ -204,16 +221,25 @@ def report(all_results: dict[float, dict], repeats: int) -> str:
         pipe = statistics.median(r["wall"] for r in runs["continuity run (whole pipeline)"])
         ddb = statistics.median(r["wall"] for r in runs["DuckDB SQL script (baseline)"])
         pds = statistics.median(r["wall"] for r in runs["pandas script (baseline)"])
-        lines += ["", f"Ratios: pipeline / DuckDB script = {pipe / ddb:.1f}x; pandas script / pipeline = "
-                      f"{pds / pipe:.2f}x. Both baselines gave the pipeline's C20 numbers (England and every "
-                      "local authority, every financial year) before they were timed.", ""]
+        lines += [
+            "",
+            f"Ratios: pipeline / DuckDB script = {pipe / ddb:.1f}x; pandas script / pipeline = "
+            f"{pds / pipe:.2f}x. Both baselines gave the pipeline's C20 numbers (England and every "
+            "local authority, every financial year) before they were timed.",
+            "",
+        ]
     scales = sorted(all_results)
     if len(scales) > 1:
         base = all_results[scales[0]]["results"]["continuity run (whole pipeline)"]
-        lines.append("Growth of the whole pipeline from scale " + f"{scales[0]:g}: " + "; ".join(
-            f"scale {s:g}: time x{statistics.median(r['wall'] for r in all_results[s]['results']['continuity run (whole pipeline)']) / statistics.median(r['wall'] for r in base):.1f}, "  # noqa: E501
-            f"memory x{statistics.median(r['rss_mb'] for r in all_results[s]['results']['continuity run (whole pipeline)']) / statistics.median(r['rss_mb'] for r in base):.1f}"  # noqa: E501
-            for s in scales[1:]))
+        lines.append(
+            "Growth of the whole pipeline from scale "
+            + f"{scales[0]:g}: "
+            + "; ".join(
+                f"scale {s:g}: time x{statistics.median(r['wall'] for r in all_results[s]['results']['continuity run (whole pipeline)']) / statistics.median(r['wall'] for r in base):.1f}, "  # noqa: E501
+                f"memory x{statistics.median(r['rss_mb'] for r in all_results[s]['results']['continuity run (whole pipeline)']) / statistics.median(r['rss_mb'] for r in base):.1f}"  # noqa: E501
+                for s in scales[1:]
+            )
+        )
         lines.append("")
     return "\n".join(lines) + "\n"
 

@@ -18,8 +18,8 @@ full_refresh_job = dg.define_asset_job(
 
 exports_only_job = dg.define_asset_job(
     "exports_only",
-    selection=dg.AssetSelection.assets("exports"),
-    description="Rewrite the disclosure-controlled exports from the current publication.",
+    selection=dg.AssetSelection.assets("exports", "reports"),
+    description="Rewrite the disclosure-controlled exports and the reports from the current publication.",
     executor_def=dg.in_process_executor,
 )
 

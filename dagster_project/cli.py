@@ -202,6 +202,8 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
             f"Exports (disclosure controlled): {settings.output / 'exports' / 'prp'} (CSV, "
             f"inequality_breakdowns.xlsx) and {settings.output / 'exports' / 'phof'} (CSV)"
         )
+        lines.append(f"Slide pack: {settings.output / 'reports' / 'continuity_slides.pptx'} (and .html)")
+        lines.append(f"Easy-read summary: {settings.output / 'reports' / 'easy_read.html'} (and .pdf)")
     else:
         lines.append("Not published: the previous publication is unchanged.")
         for c in blocked:
@@ -233,6 +235,18 @@ def cmd_imd(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipelines.reports import build_reports
+
+    published = Path(args.published).resolve()
+    if not (published / "marts.duckdb").exists():
+        raise UserError(f"{published} holds no publication (marts.duckdb): run the pipeline first")
+    files = build_reports(published, Path(args.out).resolve())
+    for name, path in files.items():
+        print(f"{name}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="continuity", description=__doc__)
     parser.add_argument("--verbose", action="store_true", help="show Dagster logs and stack traces")
@@ -253,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--years", type=int, default=3)
     gen.add_argument("--faults", type=float, default=0.0)
     gen.set_defaults(func=cmd_generate)
+
+    report = sub.add_parser("report", help="rebuild the slide pack and easy-read summary from a publication")
+    report.add_argument("--published", default=str(PROJECT_DIR / "warehouse" / "published"))
+    report.add_argument("--out", default=str(PROJECT_DIR / "warehouse" / "reports"))
+    report.set_defaults(func=cmd_report)
 
     imd = sub.add_parser("imd", help="replace the IMD sample seed with the official IoD2019 File 7 CSV")
     imd.add_argument("--file7", required=True)

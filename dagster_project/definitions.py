@@ -14,6 +14,7 @@ from dagster_dbt import DbtCliResource  # noqa: E402
 from dagster_project.assets.dbt import continuity_dbt_assets  # noqa: E402
 from dagster_project.assets.exports import exports  # noqa: E402
 from dagster_project.assets.ingest import INGEST_ASSETS  # noqa: E402
+from dagster_project.assets.reports import reports  # noqa: E402
 from dagster_project.assets.validation import SUITE_CHECKS, publication  # noqa: E402
 from dagster_project.automation import (  # noqa: E402
     exports_only_job,
@@ -26,7 +27,7 @@ from dagster_project.progress import progress_logger  # noqa: E402
 from dagster_project.resources import WarehouseResource, dbt_executable  # noqa: E402
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, continuity_dbt_assets, publication, exports],
+    assets=[*INGEST_ASSETS, continuity_dbt_assets, publication, exports, reports],
     asset_checks=SUITE_CHECKS,
     jobs=[full_refresh_job, exports_only_job],
     schedules=[quarterly_schedule],

@@ -378,8 +378,10 @@ def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None =
     try:
         present, paths = discover(landing, extract)
     except RejectedFile as e:
-        con.execute("insert into raw.rejected_files values (?, ?, ?, ?, ?)",
-                    [f"{extract.name}/", str(e), extract.name, "", datetime.now()])
+        con.execute(
+            "insert into raw.rejected_files values (?, ?, ?, ?, ?)",
+            [f"{extract.name}/", str(e), extract.name, "", datetime.now()],
+        )
         summary = ExtractSummary(extract.name, True)
         summary.files.append(FileResult(f"{extract.name}/", "rejected", reason=str(e)))
         return summary

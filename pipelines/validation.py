@@ -124,8 +124,9 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
             resolved = [(spec, resolve(spec["kwargs"], seeds_dir)) for spec in batch_spec["expectations"]]
             for spec, _ in resolved:
                 gx_suite.add_expectation(_expectation(gx, spec, seeds_dir))
-            outcome = batch.validate(gx_suite, result_format={"result_format": "SUMMARY",
-                                                              "partial_unexpected_count": EXAMPLES})
+            outcome = batch.validate(
+                gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
+            )
             # GX 1.x returns results in its own order with no ids on ephemeral expectations:
             # match each result to its spec by type and the spec's own (resolved) arguments
             signatures = [_signature(spec["type"], kwargs, kwargs) for spec, kwargs in resolved]
@@ -137,9 +138,13 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
                         matched[i] = r
                         break
             if len(matched) != len(resolved):  # never drop a result: validate one by one instead
-                matched = {i: batch.validate(_expectation(gx, spec, seeds_dir), result_format={
-                    "result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES})
-                    for i, (spec, _) in enumerate(resolved)}
+                matched = {
+                    i: batch.validate(
+                        _expectation(gx, spec, seeds_dir),
+                        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+                    )
+                    for i, (spec, _) in enumerate(resolved)
+                }
             for i in sorted(matched):
                 spec, r = resolved[i][0], matched[i]
                 detail = r.result or {}

@@ -4,12 +4,14 @@ earlier publication stays byte-identical; a failing warning does not block."""
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from pptx import Presentation
 
 from tests.e2e.test_run import build_landing
 from tests.helpers import secure_row, write_extract
@@ -75,10 +77,38 @@ def test_a_failing_warning_is_reported_but_does_not_block(published):
     assert "http" not in html.lower().replace("http-equiv", "")  # offline: no CDN, no link out
 
 
+def test_reports_are_built_from_the_publication(published):
+    root, first = published
+    reports = root / "wh" / "reports"
+    assert f"Slide pack: {reports / 'continuity_slides.pptx'}" in first.stdout
+    deck = Presentation(str(reports / "continuity_slides.pptx"))
+    titles = [s.shapes.title.text for s in deck.slides]
+    assert titles[:2] == [
+        "Continuity of care for people leaving prison",
+        "National continuity of care by financial year",
+    ]
+    assert "Where people are lost: the attrition funnel, 2023-24" in titles
+    # the number on the national slide is the published England figure: 1 of 2 judged = 50.0%
+    con = duckdb.connect(str(root / "wh" / "published" / "marts.duckdb"), read_only=True)
+    value, denominator = con.execute(
+        "select value_pct, denominator from marts.phof_c20 where geography_type = "
+        "'england' and period_type = 'financial_year'"
+    ).fetchall()[0]
+    con.close()
+    national = deck.slides[1].shapes[1].text_frame.text
+    assert f"{value:.1f}% of {denominator:,} adults" in national and "50.0% of 2 adults" in national
+    for page in ("continuity_slides.html", "easy_read.html"):
+        text = (reports / page).read_text()
+        assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text), page  # nothing loaded from outside
+    assert "About 5 in 10 people got help within 3 weeks" in (reports / "easy_read.html").read_text()
+    assert (reports / "easy_read.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_a_blocking_failure_does_not_publish_and_keeps_the_old_publication(published):
     root, _ = published
     link = root / "wh" / "published"
     target, before = os.readlink(link), fingerprint(link)
+    reports_before = fingerprint(root / "wh" / "reports")
     # contract-valid, but born after reception: breaks gx_ndtms_secure (blocking)
     write_extract(
         root / "landing",
@@ -96,6 +126,7 @@ def test_a_blocking_failure_does_not_publish_and_keeps_the_old_publication(publi
     ) in second.stdout
     assert os.readlink(link) == target
     assert fingerprint(link) == before
+    assert fingerprint(root / "wh" / "reports") == reports_before  # no new report either
     latest = json.loads((root / "wh" / "validation" / "latest" / "validation.json").read_text())
     assert latest["passed"] is False
     secure = next(s for s in latest["suites"] if s["name"] == "ndtms_secure")

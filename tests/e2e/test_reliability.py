@@ -27,16 +27,24 @@ ENV = {k: v for k, v in os.environ.items() if k != "CONTINUITY_PSEUDO_KEY"}
 
 
 def run(landing: Path, warehouse: Path, output: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse),
-                                 "--output", str(output)], capture_output=True, text=True, env=ENV)
+    return subprocess.run(
+        CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--output", str(output)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
 
 
 def run_and_kill_at(landing: Path, warehouse: Path, output: Path, marker: str, delay: float = 0.0) -> str:
     """Start a run, SIGKILL its whole process group when `marker` starts; return its output."""
-    proc = subprocess.Popen(CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse),
-                                   "--output", str(output)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--output", str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+        start_new_session=True,
+    )
     seen = []
     for line in proc.stdout:
         seen.append(line)
@@ -50,8 +58,11 @@ def run_and_kill_at(landing: Path, warehouse: Path, output: Path, marker: str, d
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def readable(publication: Path) -> int:
@@ -80,8 +91,13 @@ def world(tmp_path_factory):
     good = run(landing, root / "wh1" / "c.duckdb", root / "out")
     assert good.returncode == 0, good.stdout[-2000:] + good.stderr
     published = root / "out" / "published"
-    return {"root": root, "landing": landing, "published": published,
-            "old_target": published.resolve(), "old": fingerprint(published)}
+    return {
+        "root": root,
+        "landing": landing,
+        "published": published,
+        "old_target": published.resolve(),
+        "old": fingerprint(published),
+    }
 
 
 def assert_previous_publication_intact(world):
@@ -121,8 +137,13 @@ def test_killed_runs_leave_the_publication_and_the_next_run_completes(world):
 def test_a_second_run_at_the_same_time_refuses_with_a_clear_message(world):
     landing, root = world["landing"], world["root"]
     warehouse = root / "wh3" / "c.duckdb"
-    first = subprocess.Popen(CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse)],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+    first = subprocess.Popen(
+        CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+    )
     for line in first.stdout:
         if line.strip().startswith("... raw__"):
             break
@@ -136,8 +157,11 @@ def test_a_second_run_at_the_same_time_refuses_with_a_clear_message(world):
 
 def _personal_values(landing: Path) -> set[str]:
     values: set[str] = set()
-    for extract, columns in (("ndtms_secure", ["CLIENT", "DOB"]), ("ndtms_community", ["CLIENT", "DOB"]),
-                             ("ndelius_cases", ["CRN", "DOB"])):
+    for extract, columns in (
+        ("ndtms_secure", ["CLIENT", "DOB"]),
+        ("ndtms_community", ["CLIENT", "DOB"]),
+        ("ndelius_cases", ["CRN", "DOB"]),
+    ):
         df = pl.read_csv(landing / extract / "*.csv", infer_schema=False)
         for column in columns:
             values |= set(df[column].drop_nulls().str.strip_chars().to_list())
@@ -150,8 +174,9 @@ def _cells_of_duckdb(path: Path, schema: str) -> set[str]:
     con = duckdb.connect(str(path), read_only=True)
     cells: set[str] = set()
     try:
-        tables = con.execute("select table_name from information_schema.tables where table_schema = ?",
-                             [schema]).fetchall()
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]
+        ).fetchall()
         for (table,) in tables:
             for row in con.execute(f'select * from {schema}."{table}"').fetchall():
                 cells |= {str(v) for v in row if v is not None}

@@ -34,8 +34,10 @@ def test_a_2_gb_file_is_refused_before_it_is_read(con, tmp_path):
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     [result] = summary.files
     assert result.status == "rejected"
-    assert result.reason == ("file is 2,147,483,648 bytes, over the 1,073,741,824-byte limit "
-                             "(CONTINUITY_MAX_FILE_BYTES): split it into smaller extracts")
+    assert result.reason == (
+        "file is 2,147,483,648 bytes, over the 1,073,741,824-byte limit "
+        "(CONTINUITY_MAX_FILE_BYTES): split it into smaller extracts"
+    )
     assert grown_mb < 100  # the file was never read into memory
 
 
@@ -45,23 +47,38 @@ def test_a_one_megabyte_field_is_loaded_whole(con, tmp_path):
     summary = load(con, tmp_path)
     assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (2, 0)
     assert con.execute('select length("CLIENT") from raw.ndtms_secure where "EPISODID" = \'S1\'').fetchall() == [
-        (1024 * 1024,)]
+        (1024 * 1024,)
+    ]
 
 
-@pytest.mark.parametrize(("content", "reason"), [
-    (os.urandom(4096).replace(b"\x00", b"\x01") + b"\x00", "file contains NUL bytes: not a text CSV"),
-    (csv_text("ndtms_secure", [secure_row()]).encode().replace(b"LEI", b"LE\x00I"), "file contains NUL bytes: not a text CSV"),
-    (bytes(range(128, 256)) * 8, "not UTF-8 text (line 1, byte offset 0)"),
-])
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (os.urandom(4096).replace(b"\x00", b"\x01") + b"\x00", "file contains NUL bytes: not a text CSV"),
+        (
+            csv_text("ndtms_secure", [secure_row()]).encode().replace(b"LEI", b"LE\x00I"),
+            "file contains NUL bytes: not a text CSV",
+        ),
+        (bytes(range(128, 256)) * 8, "not UTF-8 text (line 1, byte offset 0)"),
+    ],
+)
 def test_binary_garbage_and_embedded_nuls_are_refused(con, tmp_path, content, reason):
     write_extract(tmp_path, "ndtms_secure", "2023-06-30", text=content)
     assert [(f.status, f.reason) for f in load(con, tmp_path).files] == [("rejected", reason)]
     assert con.execute("select count(*) from raw.ndtms_secure").fetchall() == [(0,)]
 
 
-@pytest.mark.parametrize("name", ["ndtms_secure_20230630 (1).csv", "ndtms_secure_2023063O.csv",
-                                  "ndtms_secure_20230630.csv.bak", "..ndtms_secure_20230630.csv\n.csv",
-                                  "ndtms_secure_20231340.csv", "ndtms_secure_20230630é.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ndtms_secure_20230630 (1).csv",
+        "ndtms_secure_2023063O.csv",
+        "ndtms_secure_20230630.csv.bak",
+        "..ndtms_secure_20230630.csv\n.csv",
+        "ndtms_secure_20231340.csv",
+        "ndtms_secure_20230630é.csv",
+    ],
+)
 def test_odd_file_names_are_refused_with_the_reason(con, tmp_path, name):
     folder = tmp_path / "ndtms_secure"
     folder.mkdir()
@@ -72,7 +89,10 @@ def test_odd_file_names_are_refused_with_the_reason(con, tmp_path, name):
     else:
         [result] = summary.files
         assert result.status == "rejected"
-        assert "file name does not match ndtms_secure_<YYYYMMDD>.csv" in result.reason or "not a valid date" in result.reason
+        assert (
+            "file name does not match ndtms_secure_<YYYYMMDD>.csv" in result.reason
+            or "not a valid date" in result.reason
+        )
     assert con.execute("select count(*) from raw.ndtms_secure").fetchall() == [(0,)]
 
 

@@ -8,13 +8,31 @@ from pipelines.validation import resolve, run_suite
 def test_results_are_labelled_and_classified():
     con = duckdb.connect()
     con.execute("create table t as select * from (values (1, 2, 'x'), (5, 3, null), (9, 1, null)) v(a, b, c)")
-    suite = {"name": "t", "asset": "t", "batches": [{"sql": "select * from t", "expectations": [
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0, "max_value": 10}},
-        {"type": "expect_column_pair_values_a_to_be_greater_than_b",
-         "kwargs": {"column_A": "b", "column_B": "a", "or_equal": True}},
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "c", "mostly": 0.9}, "blocking": False},
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "c", "value_set": ["x"]}},
-    ]}]}
+    suite = {
+        "name": "t",
+        "asset": "t",
+        "batches": [
+            {
+                "sql": "select * from t",
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_between",
+                        "kwargs": {"column": "a", "min_value": 0, "max_value": 10},
+                    },
+                    {
+                        "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                        "kwargs": {"column_A": "b", "column_B": "a", "or_equal": True},
+                    },
+                    {
+                        "type": "expect_column_values_to_not_be_null",
+                        "kwargs": {"column": "c", "mostly": 0.9},
+                        "blocking": False,
+                    },
+                    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "c", "value_set": ["x"]}},
+                ],
+            }
+        ],
+    }
     result = run_suite(con, suite)
     # a in 0-10: pass. b >= a: rows (2,1) ok, (3,5) and (1,9) fail -> 2 unexpected.
     # c not null: 1 of 3 = 33% < 90% -> the warning fails. c in {x}: nulls ignored -> pass.
@@ -32,5 +50,6 @@ def test_results_are_labelled_and_classified():
 
 def test_seed_placeholders_resolve_to_the_seed_values():
     assert resolve({"value_set": {"$seed": "modalities.modality_code"}}) == {
-        "value_set": ["01", "02", "03", "04", "05", "06", "07"]}
+        "value_set": ["01", "02", "03", "04", "05", "06", "07"]
+    }
     assert resolve({"n": {"$seed_count": "local_authorities"}}) == {"n": 152}
