@@ -27,11 +27,12 @@ demo: $(STAMP)
 	@test -f $(DEMO_LANDING)/SYNTHETIC.json || $(VENV)/bin/continuity generate --out $(DEMO_LANDING) --scale $(DEMO_SCALE)
 	$(VENV)/bin/continuity run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines dagster_project tests benchmarks
+	$(VENV)/bin/ruff format --check pipelines dagster_project tests benchmarks
 
 clean-demo:
 	rm -rf $(DEMO_LANDING) warehouse

@@ -133,7 +133,7 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
             matched = {}
             for r in outcome.results:
                 config = r.expectation_config
-                for i, (spec, kwargs) in enumerate(resolved):
+                for i, (_spec, kwargs) in enumerate(resolved):
                     if i not in matched and _signature(config.type, config.kwargs, kwargs) == signatures[i]:
                         matched[i] = r
                         break
