@@ -23,7 +23,7 @@ select max(strptime(regexp_extract(filename, '_(\d{8})\.csv$', 1), '%Y%m%d')::da
     select filename from read_csv(getvariable('landing') || '/ndtms_*/*.csv', all_varchar = true, filename = true)
 );
 create or replace temp table releases as
-select min(trim(EPISODID)) as release_id, key, exit_date, any_value(la) as la
+select min(EPISODID) as release_id, key, exit_date, arg_min(la, EPISODID) as la
 from (
     select trim(EPISODID) as EPISODID,
            upper(trim(FINITIAL)) || '|' || upper(trim(SINITIAL)) || '|' || trim(DOB) || '|' || trim(SEX) as key,

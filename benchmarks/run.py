@@ -14,6 +14,7 @@ reported as median and range. Results are appended to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -148,8 +149,17 @@ def summary(values: list[float]) -> str:
     return f"{med:.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
-def bench_scale(scale: float, repeats: int) -> dict:
+def _plain_runs(results: dict) -> dict:
+    return {k: [{m: v for m, v in r.items() if m != "output"} for r in runs] for k, runs in results.items()}
+
+
+def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
+    """Measure one scale. Results are saved beside the data as they are measured, so a
+    failure later loses nothing; --resume reuses a scale's finished results.json."""
     landing = DATA / f"scale{scale:g}" / "landing"
+    saved = landing.parent / "results.json"
+    if resume and saved.exists():
+        return json.loads(saved.read_text())
     results: dict[str, list[dict]] = {}
     if not (landing / "SYNTHETIC.json").exists():
         shutil.rmtree(landing.parent, ignore_errors=True)
@@ -170,8 +180,20 @@ def bench_scale(scale: float, repeats: int) -> dict:
     dbt_env = {"CONTINUITY_WAREHOUSE": str(warehouse), "CONTINUITY_DEV_KEY_OK": "1"}
     for _ in range(repeats):
         results.setdefault("dbt build alone (warm warehouse)", []).append(
-            measure([str(BIN / "dbt"), "build", "--profiles-dir", str(ROOT), "--quiet"], env=dbt_env)
+            measure(
+                [
+                    str(BIN / "dbt"),
+                    "build",
+                    "--exclude-resource-type",
+                    "unit_test",
+                    "--profiles-dir",
+                    str(ROOT),
+                    "--quiet",
+                ],
+                env=dbt_env,
+            )
         )
+    (landing.parent / "partial.json").write_text(json.dumps({"results": _plain_runs(results), "stages": stage_times}))
     expected = pipeline_c20(warehouse)
     agree(expected, duckdb_baseline(landing), "the DuckDB script")
     agree(expected, pandas_baseline(landing), "the pandas script")
@@ -182,11 +204,13 @@ def bench_scale(scale: float, repeats: int) -> dict:
         )
         for _ in range(repeats):
             results.setdefault(name, []).append(measure([sys.executable, "-c", code]))
-    return {
-        "results": results,
+    data = {
+        "results": _plain_runs(results),
         "stages": stage_times,
         "rows": sum(sum(1 for _ in open(p)) - 1 for p in landing.rglob("*.csv")),
     }
+    saved.write_text(json.dumps(data))
+    return data
 
 
 def report(all_results: dict[float, dict], repeats: int) -> str:
@@ -250,6 +274,7 @@ def main() -> None:
     parser.add_argument("--with-30", action="store_true", help="also scale 30 (several GB of CSV)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--resume", action="store_true", help="reuse each scale's saved results.json")
     args = parser.parse_args()
     scales = args.scales + ([30.0] if args.with_30 else [])
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -257,7 +282,7 @@ def main() -> None:
     for scale in scales:
         repeats = args.repeats if scale <= 1 else 1
         print(f"scale {scale:g}: {repeats} repeat(s)...", flush=True)
-        results[scale] = bench_scale(scale, repeats)
+        results[scale] = bench_scale(scale, repeats, args.resume)
     text = report(results, args.repeats)
     print(text)
     out = Path(args.out)

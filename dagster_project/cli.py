@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from datetime import datetime
 from pathlib import Path
 
 from dagster_project.settings import Settings
@@ -85,8 +86,9 @@ def run_lock(warehouse: Path):
         handle.close()
 
 
-def summarise(result, settings: Settings) -> list[str]:
-    """The short run summary: rows per extract, rejections, quarantine, headline C20."""
+def summarise(result, settings: Settings, since: datetime) -> list[str]:
+    """The short run summary: rows per extract, this run's rejections and quarantined lines,
+    the recording problems and the headline figures."""
     import duckdb
 
     lines = ["Ingestion:"]
@@ -97,13 +99,15 @@ def summarise(result, settings: Settings) -> list[str]:
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         rejected = con.execute(
-            "select source_file, reason from raw.rejected_files order by rejected_at desc, source_file"
+            "select source_file, reason from raw.rejected_files where rejected_at >= ? order by source_file",
+            [since],
         ).fetchall()
         quarantined = con.execute(
-            "select source_file, line_number, reason from raw.quarantine "
-            "order by quarantined_at desc, source_file, line_number limit 10"
+            "select source_file, line_number, reason from raw.quarantine where quarantined_at >= ? "
+            "order by source_file, line_number limit 10",
+            [since],
         ).fetchall()
-        total_q = con.execute("select count(*) from raw.quarantine").fetchall()[0][0]
+        total_q = con.execute("select count(*) from raw.quarantine where quarantined_at >= ?", [since]).fetchall()[0][0]
         for source_file, reason in rejected:
             lines.append(f"  rejected file {source_file}: {reason}")
         if total_q:
@@ -160,13 +164,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     if note:
         print(note)
-    started = time.monotonic()
+    started, since = time.monotonic(), datetime.now()
     result = run_pipeline(settings, verbose=args.verbose)
     published, checks = publication_outcome(result)
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
     if not result.success and not blocked:
         raise UserError(_failure_reason(result))
-    for line in summarise(result, settings):
+    for line in summarise(result, settings, since):
         print(line)
     for line in describe_publication(settings, published, checks):
         print(line)

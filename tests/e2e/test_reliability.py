@@ -9,6 +9,7 @@ of everything published for personal data from the input."""
 import csv
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,8 +20,11 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from pptx import Presentation
 
+from pipelines.disclosure import Rules
 from pipelines.generate import GeneratorConfig, generate
+from pipelines.reports import build_slides, gather
 
 CLI = [sys.executable, "-m", "dagster_project.cli"]
 ENV = {k: v for k, v in os.environ.items() if k != "CONTINUITY_PSEUDO_KEY"}
@@ -185,7 +189,7 @@ def _cells_of_duckdb(path: Path, schema: str) -> set[str]:
     return cells
 
 
-def test_no_personal_data_in_marts_publication_or_exports(world):
+def test_no_personal_data_in_marts_publication_exports_or_reports(world):
     personal = _personal_values(world["landing"])
     assert len(personal) > 1000  # the scan has something to look for
     root = world["root"]
@@ -200,4 +204,47 @@ def test_no_personal_data_in_marts_publication_or_exports(world):
     for path in (root / "out" / "exports").rglob("*.xlsx"):
         for sheet in openpyxl.load_workbook(path).worksheets:
             found |= {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None} & personal
+    reports = root / "out" / "reports"
+    words = set()
+    for page in ("continuity_slides.html", "easy_read.html"):
+        words |= set(re.findall(r"[\w|-]+", (reports / page).read_text()))
+    for slide in Presentation(str(reports / "continuity_slides.pptx")).slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                words |= set(re.findall(r"[\w|-]+", shape.text_frame.text))
+    found |= words & personal
     assert found == set()
+
+
+def test_report_numbers_match_the_published_disclosure_controlled_marts(world):
+    deck = Presentation(str(world["root"] / "out" / "reports" / "continuity_slides.pptx"))
+    slides = {s.shapes.title.text: s for s in deck.slides}
+    con = duckdb.connect(str(world["published"] / "marts.duckdb"), read_only=True)
+    latest, value, lo, hi, den = con.execute(
+        "select period_start, value_pct, lower_ci95_pct, upper_ci95_pct, denominator from marts.phof_c20 "
+        "where geography_type = 'england' and period_type = 'financial_year' and denominator > 0 "
+        "order by period_start desc limit 1"
+    ).fetchall()[0]
+    areas = con.execute(
+        "select count(*) from marts.phof_c20 where geography_type = 'local_authority' and period_type = "
+        "'financial_year' and period_start = ? and denominator >= 8",
+        [latest],
+    ).fetchall()[0][0]
+    flows = con.execute(
+        "select releases from marts.continuity_flows where period_type = 'financial_year' and period_start = ? "
+        "and releases >= 8 order by releases desc limit 10",
+        [latest],
+    ).fetchall()
+    con.close()
+    label = f"{latest.year}-{str(latest.year + 1)[2:]}"
+    national = slides["National continuity of care by financial year"].shapes[1].text_frame.text
+    assert f"In {label}, {value:.1f}% of {den:,} adults" in national
+    assert f"(95% interval {lo:.1f}% to {hi:.1f}%)" in national
+    local = slides[f"Local authorities against England, {label}"].shapes[1].text_frame.text
+    assert f"at least 8 judged releases ({areas} areas)" in local
+    # the flows chart draws only pairs with 8 or more releases, each count rounded to the nearest 5
+    con = duckdb.connect(str(world["published"] / "marts.duckdb"), read_only=True)
+    drawn = next(s for s in build_slides(gather(con, Rules())) if s.title.startswith("Largest prison"))
+    con.close()
+    assert flows and drawn.numbers == [Rules().count(n) for (n,) in flows][::-1]
+    assert all(int(n) % 5 == 0 and int(n) >= 10 for n in drawn.numbers)

@@ -15,8 +15,7 @@ community_episodes as (
     where referral_source_code = '{{ var("prison_referral_source") }}'
 ),
 
-interventions as (select * from {{ ref('stg_ndtms__interventions') }}),
-modalities as (select * from {{ ref('modalities') }}),
+structured_starts as (select * from {{ ref('int_structured_starts') }}),
 
 {% set attributors = [
     ('first_initial', 'first initial'), ('surname_initial', 'surname initial'),
@@ -46,11 +45,9 @@ pairs as (
 structured_in_window as (
     select distinct p.community_episode_id, p.release_id
     from pairs as p
-    inner join interventions as i on i.episode_id = p.community_episode_id
-    inner join modalities as m on i.modality_code = m.modality_code
-    where m.is_structured
-      and i.start_date >= p.prison_exit_date
-      and i.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'p.prison_exit_date') }}
+    inner join structured_starts as s on s.community_episode_id = p.community_episode_id
+    where s.start_date >= p.prison_exit_date
+      and s.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'p.prison_exit_date') }}
 ),
 
 final as (

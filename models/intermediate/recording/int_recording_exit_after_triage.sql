@@ -4,8 +4,7 @@
 -- when the episode has a structured start within the window counted from its triage date.
 with matches as (select * from {{ ref('int_release_community_matches') }}),
 engagement as (select * from {{ ref('int_release_engagement') }}),
-interventions as (select * from {{ ref('stg_ndtms__interventions') }}),
-modalities as (select * from {{ ref('modalities') }}),
+structured_starts as (select * from {{ ref('int_structured_starts') }}),
 releases as (select * from {{ ref('int_releases') }}),
 
 flagged as (
@@ -16,11 +15,9 @@ flagged as (
 start_from_triage as (
     select distinct f.release_id, f.community_episode_id
     from flagged as f
-    inner join interventions as i on i.episode_id = f.community_episode_id
-    inner join modalities as m on i.modality_code = m.modality_code
-    where m.is_structured
-      and i.start_date >= f.triage_date
-      and i.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'f.triage_date') }}
+    inner join structured_starts as s on s.community_episode_id = f.community_episode_id
+    where s.start_date >= f.triage_date
+      and s.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'f.triage_date') }}
 ),
 
 final as (
