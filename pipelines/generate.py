@@ -643,10 +643,16 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
         ["TAIM", "ERC"],
         default=_choice(rng, ["HLTH", "MH", "SMT", "HOUS", "OTH"], len(slot), [4, 2, 2, 1, 1]),
     )
+    # contact thins out with time, as engagement does: ER worker contacts from acceptance and
+    # health appointments from release are exponentially spread, so fewer people are still in
+    # touch 9-12 months after release than in the first weeks
+    n_slots = len(slot)
+    worker_days = np.minimum(rng.exponential(150, n_slots), 500).astype(int).astype("timedelta64[D]")
+    health_days = (np.minimum(rng.exponential(100, n_slots), 400).astype(int) - 20).astype("timedelta64[D]")
     when = np.where(
         slot < 2,
-        acc + _days(rng, 0, 40, len(slot)),
-        np.where(slot < 9, acc + _days(rng, 0, 500, len(slot)), rel + _days(rng, -20, 400, len(slot))),
+        acc + _days(rng, 0, 40, n_slots),
+        np.where(slot < 9, acc + worker_days, rel + health_days),
     )
     exists = rng.random(len(slot)) < np.where(slot < 2, 0.9, 0.75)
     attended = rng.random(len(slot)) < 0.78
