@@ -3,23 +3,16 @@
 -- with an exit date, an adult on that date, to an English local authority. A release is one
 -- (person, PRISEXDT): two qualifying episodes of the same person on the same day are one
 -- release, represented by the lowest episode id.
-with secure_episodes as (
-    select * from {{ ref('stg_ndtms__secure_episodes') }}
-),
-
-discharge_reasons as (
-    select * from {{ ref('discharge_reasons') }}
+with transfers as (
+    select * from {{ ref('int_secure_transfers') }}
 ),
 
 qualifying as (
     select
         e.*,
         {{ age_in_years('e.date_of_birth', 'e.prison_exit_date') }} as age_at_exit
-    from secure_episodes as e
-    inner join discharge_reasons as d
-        on e.discharge_reason_code = d.discharge_reason_code
-    where d.is_transfer_not_in_custody
-      and e.prison_exit_reason_code = '{{ var("release_exit_reason") }}'
+    from transfers as e
+    where e.prison_exit_reason_code = '{{ var("release_exit_reason") }}'
       and e.prison_exit_date is not null
       and e.exit_la_code like '{{ var("english_la_prefix") }}%'
 ),

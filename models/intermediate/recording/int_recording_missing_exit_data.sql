@@ -1,8 +1,7 @@
 -- Recording problem 6 (indicators.md s.2): a "transferred - not in custody" discharge with
 -- no PRISEXDT or no EXITDEST, or an EXITDEST not in the local_authorities table (a release
 -- to it cannot get a local-authority row). Fix: prison provider.
-with secure_episodes as (select * from {{ ref('stg_ndtms__secure_episodes') }}),
-discharge_reasons as (select * from {{ ref('discharge_reasons') }}),
+with transfers as (select * from {{ ref('int_secure_transfers') }}),
 local_authorities as (select * from {{ ref('local_authorities') }}),
 
 final as (
@@ -20,11 +19,9 @@ final as (
             else {{ dbt.concat(["'exit destination '", "e.exit_la_code", "' is not an upper-tier local authority of the reference table'"]) }}
         end as detail,
         false as fix_would_engage
-    from secure_episodes as e
-    inner join discharge_reasons as d on e.discharge_reason_code = d.discharge_reason_code
+    from transfers as e
     left join local_authorities as la on e.exit_la_code = la.la_code
-    where d.is_transfer_not_in_custody
-      and (e.prison_exit_date is null or e.exit_la_code is null or la.la_code is null)
+    where (e.prison_exit_date is null or e.exit_la_code is null or la.la_code is null)
 )
 
 select * from final

@@ -1,8 +1,7 @@
 -- Recording problem 2 (indicators.md s.2): a secure episode discharged "transferred - not in
 -- custody" although its referral on release (RORSTAT) says recovery support only or no onward
 -- referral: a transfer code should mean a structured treatment need. Fix: prison provider.
-with secure_episodes as (select * from {{ ref('stg_ndtms__secure_episodes') }}),
-discharge_reasons as (select * from {{ ref('discharge_reasons') }}),
+with transfers as (select * from {{ ref('int_secure_transfers') }}),
 
 final as (
     select
@@ -17,10 +16,8 @@ final as (
                        "' but referral on release (RORSTAT) is '", "e.referral_on_release_code",
                        "case e.referral_on_release_code when '3' then ' (recovery support only)' else ' (no onward referral)' end"]) }} as detail,
         false as fix_would_engage
-    from secure_episodes as e
-    inner join discharge_reasons as d on e.discharge_reason_code = d.discharge_reason_code
-    where d.is_transfer_not_in_custody
-      and e.referral_on_release_code in ('{{ var("no_structured_referral_codes") | join("', '") }}')
+    from transfers as e
+    where e.referral_on_release_code in ('{{ var("no_structured_referral_codes") | join("', '") }}')
 )
 
 select * from final
