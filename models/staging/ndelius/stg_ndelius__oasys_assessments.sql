@@ -3,10 +3,7 @@ with source as (
 ),
 
 latest as (
-    select * from (
-        select source.*, {{ latest_version_rank('ASSID') }} as version_rank from source
-    ) ranked
-    where version_rank = 1
+    {{ latest_versions('source', 'ASSID') }}
 ),
 
 final as (
