@@ -13,7 +13,7 @@
 {%- endmacro %}
 
 {% macro clean_number(column) -%}
-    cast(nullif(trim({{ column }}), '') as {{ dbt.type_float() }})
+    cast(nullif(trim({{ column }}), '') as {{ type_double() }})
 {%- endmacro %}
 
 {# The matching key of indicators.md s.1: FINITIAL, SINITIAL, DOB, SEX, exact after trimming

@@ -10,9 +10,10 @@
 {%- endmacro %}
 
 {% macro default__wilson_bound_pct(x, n, z, sign) -%}
-    {%- set x = "(" ~ x ~ ")" -%}
-    {%- set n = "(" ~ n ~ ")" -%}
-    {%- set z = "(" ~ z ~ ")" -%}
+    {#- in doubles on every engine (Spark would otherwise keep decimal literals in DECIMAL) -#}
+    {%- set x = "cast(" ~ x ~ " as " ~ type_double() ~ ")" -%}
+    {%- set n = "cast(" ~ n ~ " as " ~ type_double() ~ ")" -%}
+    {%- set z = "cast(" ~ z ~ " as " ~ type_double() ~ ")" -%}
     {#- at x = 0 the lower bound is exactly 0 and at x = n the upper is exactly 100; computed,
         rounding leaves them a hair inside or outside, so they are set, and the rest clamped -#}
     case
@@ -20,12 +21,12 @@
         when {{ n }} > 0 then
         {{ 'least(100.0, ' if sign > 0 else 'greatest(0.0, ' }}
         100.0 * (2.0 * {{ x }} + {{ z }} * {{ z }}
-                 {{ '+' if sign > 0 else '-' }} {{ z }} * sqrt({{ z }} * {{ z }} + 4.0 * {{ x }} * (1.0 - cast({{ x }} as {{ dbt.type_float() }}) / {{ n }})))
+                 {{ '+' if sign > 0 else '-' }} {{ z }} * sqrt({{ z }} * {{ z }} + 4.0 * {{ x }} * (1.0 - {{ x }} / {{ n }})))
         / (2.0 * ({{ n }} + {{ z }} * {{ z }})))
     end
 {%- endmacro %}
 
 {# A proportion as a percentage, NULL where the denominator is 0. #}
 {% macro pct(x, n) -%}
-    case when ({{ n }}) > 0 then 100.0 * ({{ x }}) / ({{ n }}) end
+    case when ({{ n }}) > 0 then 100.0 * cast({{ x }} as {{ type_double() }}) / ({{ n }}) end
 {%- endmacro %}

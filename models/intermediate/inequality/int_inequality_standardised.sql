@@ -9,7 +9,7 @@ with observations as (select * from {{ ref('int_inequality_observations') }}),
 
 standard as (
     select outcome, age_band, sex, count(*) as stratum_n,
-           count(*) * 1.0 / sum(count(*)) over (partition by outcome) as weight
+           cast(count(*) as {{ type_double() }}) / sum(count(*)) over (partition by outcome) as weight
     from observations
     group by outcome, age_band, sex
 ),
@@ -24,7 +24,7 @@ cells as (
 
 strata as (
     select outcome, variable, category, age_band, sex,
-           count(*) as n, avg(cast(outcome_value as {{ dbt.type_float() }})) as p
+           count(*) as n, avg(cast(outcome_value as {{ type_double() }})) as p
     from cells
     group by outcome, variable, category, age_band, sex
 ),

@@ -18,10 +18,10 @@ final as (
         category,
         count(*) as n,
         cast(sum(outcome_value) as {{ dbt.type_bigint() }}) as achieved,
-        avg(cast(outcome_value as {{ dbt.type_float() }})) as mean,
+        avg(cast(outcome_value as {{ type_double() }})) as mean,
         {{ wilson_lower_pct('sum(outcome_value)', 'count(*)') }} / 100.0 as lower_ci95,
         {{ wilson_upper_pct('sum(outcome_value)', 'count(*)') }} / 100.0 as upper_ci95,
-        stddev_samp(cast(outcome_value as {{ dbt.type_float() }})) as sd
+        stddev_samp(cast(outcome_value as {{ type_double() }})) as sd
     from cells
     group by outcome, variable, category
 )
