@@ -11,7 +11,7 @@ DEMO_LANDING := data/landing
 DEMO_WAREHOUSE := warehouse/continuity.duckdb
 DEMO_SCALE ?= 0.2
 
-.PHONY: demo test lint install clean-demo ui docs bench
+.PHONY: demo test test-spark lint install clean-demo ui docs bench
 
 install: $(STAMP)
 
@@ -19,7 +19,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[dev]'
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[dev,spark]'
 	touch $(STAMP)
 
 # Generate the synthetic sample once, then run the whole pipeline on it.
@@ -29,6 +29,18 @@ demo: $(STAMP)
 
 test: lint
 	$(PY) -m pytest
+
+# The same dbt project on Spark (docs/scale-out.md): generate a small synthetic landing (or
+# use SPARK_LANDING=<folder>), build it on DuckDB, build every model and run every test on
+# Spark (dbt-spark session mode, needs Java 17), then compare every mart row by row.
+SPARK_WORK ?= data/spark-check
+SPARK_SCALE ?= 0.01
+SPARK_LANDING ?= $(SPARK_WORK)/landing
+test-spark: $(STAMP)
+	@command -v java >/dev/null || { echo "make test-spark needs Java 17 (apt install openjdk-17-jre-headless)"; exit 1; }
+	rm -rf $(SPARK_WORK)/duckdb $(SPARK_WORK)/spark
+	@test -f $(SPARK_LANDING)/SYNTHETIC.json -o "$(SPARK_LANDING)" != "$(SPARK_WORK)/landing" || $(VENV)/bin/continuity generate --out $(SPARK_LANDING) --scale $(SPARK_SCALE)
+	$(VENV)/bin/continuity spark-check --landing $(SPARK_LANDING) --work $(SPARK_WORK)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines dagster_project tests benchmarks

@@ -12,7 +12,7 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import datetime
 from pathlib import Path
 
-from dagster_project.settings import Settings
+from dagster_project.settings import DBT_TARGETS, Settings
 from pipelines.contract import PROJECT_DIR
 
 
@@ -23,7 +23,8 @@ class UserError(Exception):
 def _settings(args: argparse.Namespace) -> Settings:
     warehouse = Path(args.warehouse).resolve()
     output = Path(args.output).resolve() if args.output else warehouse.parent
-    return Settings(Path(args.landing).resolve(), warehouse, output)
+    target = getattr(args, "dbt_target", None) or Settings.from_env().dbt_target
+    return Settings(Path(args.landing).resolve(), warehouse, output, target)
 
 
 def _failure_reason(result) -> str:
@@ -251,6 +252,52 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_spark_check(args: argparse.Namespace) -> int:
+    """`make test-spark`: the full_refresh job with dbt on DuckDB and, at the same time, the
+    same job with dbt on Spark (every seed, model and data test); then every dbt unit test on
+    Spark; then every mart of the two builds compared row by row."""
+    import subprocess
+
+    from dagster_project.dbt_project import ensure_manifest
+    from pipelines import spark
+    from pipelines.pseudonymise import check_key_policy
+
+    work = Path(args.work).resolve()
+    ensure_manifest()  # once, before two processes would both parse into target/
+    # Two runs at once: the Spark run mostly waits on Spark's per-statement overhead, so the
+    # DuckDB run fits beside it on two cores. Each run's output goes to <work>/<target>.log.
+    runs, started = {}, time.monotonic()
+    for target in DBT_TARGETS:
+        warehouse = work / target / "continuity.duckdb"
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        log = open(work / f"{target}.log", "w")  # noqa: SIM115 - closed below
+        command = [sys.executable, "-m", "dagster_project.cli", "run", "--landing", args.landing]
+        command += ["--warehouse", str(warehouse), "--dbt-target", target]
+        print(f"The full_refresh job with dbt on {target}: log {log.name}", flush=True)
+        runs[target] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log)
+    failed_runs = []
+    for target, (process, log) in runs.items():
+        code = process.wait()
+        log.close()
+        print(f"  {target}: {'published' if code == 0 else 'FAILED'} after {time.monotonic() - started:.0f} s")
+        if code != 0:
+            failed_runs.append(target)
+    if failed_runs:
+        tails = {t: (work / f"{t}.log").read_text().splitlines()[-5:] for t in failed_runs}
+        raise UserError(f"the run on {', '.join(failed_runs)} did not publish: {tails}")
+    print("Every dbt unit test on Spark:", flush=True)
+    check_key_policy(args.landing)  # the development key only on the synthetic sample
+    spark_dir = work / "spark" / "spark"
+    unit_tests = spark.spark_unit_tests(spark_dir, spark_dir / "raw_parquet")
+    print("Every mart, DuckDB build against Spark build:", flush=True)
+    duck, other = work / "duckdb" / "continuity.duckdb", work / "spark" / "continuity.duckdb"
+    failed = spark.report_comparison(spark.compare_warehouses(duck, other))
+    print(f"make test-spark: {time.monotonic() - started:.0f} s in all")
+    if unit_tests:
+        print("dbt unit tests failed on Spark.")
+    return 1 if failed or unit_tests else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="continuity", description=__doc__)
     parser.add_argument("--verbose", action="store_true", help="show Dagster logs and stack traces")
@@ -261,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--warehouse", default=str(PROJECT_DIR / "warehouse" / "continuity.duckdb"))
     run.add_argument(
         "--output", default=None, help="publication, exports and reports (default: the warehouse's folder)"
+    )
+    run.add_argument(
+        "--dbt-target",
+        choices=DBT_TARGETS,
+        default=None,
+        help="the engine dbt builds on (default $CONTINUITY_DBT_TARGET or duckdb; spark: docs/scale-out.md)",
     )
     run.set_defaults(func=cmd_run)
 
@@ -276,6 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--published", default=str(PROJECT_DIR / "warehouse" / "published"))
     report.add_argument("--out", default=str(PROJECT_DIR / "warehouse" / "reports"))
     report.set_defaults(func=cmd_report)
+
+    spark = sub.add_parser(
+        "spark-check", help="build on DuckDB and on Spark from one landing folder and compare every mart"
+    )
+    spark.add_argument("--landing", default=str(PROJECT_DIR / "data" / "landing"))
+    spark.add_argument("--work", default=str(PROJECT_DIR / "warehouse" / "spark-check"))
+    spark.set_defaults(func=cmd_spark_check)
 
     imd = sub.add_parser("imd", help="replace the IMD sample seed with the official IoD2019 File 7 CSV")
     imd.add_argument("--file7", required=True)

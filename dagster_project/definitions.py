@@ -25,6 +25,11 @@ from dagster_project.automation import (  # noqa: E402
 from dagster_project.dbt_project import DBT_PROJECT  # noqa: E402
 from dagster_project.progress import progress_logger  # noqa: E402
 from dagster_project.resources import WarehouseResource, dbt_executable  # noqa: E402
+from dagster_project.settings import Settings  # noqa: E402
+
+# The engine dbt builds on is a setting (CONTINUITY_DBT_TARGET, `continuity run --dbt-target`):
+# the same job runs on DuckDB (default) or Spark (docs/scale-out.md).
+DBT_TARGET = Settings.from_env().dbt_target
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, continuity_dbt_assets, publication, exports, reports],
@@ -38,7 +43,8 @@ defs = dg.Definitions(
         "dbt": DbtCliResource(
             project_dir=DBT_PROJECT,
             profiles_dir=str(DBT_PROJECT.profiles_dir),
-            dbt_executable=dbt_executable(),
+            target=DBT_TARGET,
+            dbt_executable=dbt_executable(DBT_TARGET),
         ),
     },
 )

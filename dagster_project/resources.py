@@ -34,7 +34,11 @@ class WarehouseResource(dg.ConfigurableResource):
             con.close()
 
 
-def dbt_executable() -> str:
-    """The dbt of this virtual environment, not whatever is first on PATH."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
+def dbt_executable(target: str = "duckdb") -> str:
+    """The dbt of this virtual environment, not whatever is first on PATH. On the Spark target,
+    `continuity-dbt-spark` (pipelines/spark.py): dbt in a process that first starts the Spark
+    session, registers the person-key function and the raw tables, and afterwards mirrors
+    the built tables into the DuckDB warehouse for validation and publication."""
+    name = "continuity-dbt-spark" if target == "spark" else "dbt"
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else (shutil.which(name) or name)

@@ -43,6 +43,18 @@ def test_definitions_load_with_every_layer_and_documented_assets():
     assert pools == {frozenset({"duckdb_warehouse"})}
 
 
+def test_the_dbt_engine_is_a_resource_setting():
+    assert (defs.resources["dbt"].target, Path(defs.resources["dbt"].dbt_executable).name) == ("duckdb", "dbt")
+    # a fresh process, as `continuity run --dbt-target spark` starts one
+    code = (
+        "from dagster_project.definitions import defs; from pathlib import Path; "
+        "r = defs.resources['dbt']; print(r.target, Path(r.dbt_executable).name)"
+    )
+    env = {**os.environ, "CONTINUITY_DBT_TARGET": "spark"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["spark", "continuity-dbt-spark"]
+
+
 def test_the_quarterly_schedule_runs_the_full_refresh_after_each_ndtms_submission():
     assert quarterly_schedule.cron_schedule == "0 6 15 2,5,8,11 *"
     assert quarterly_schedule.execution_timezone == "Europe/London"

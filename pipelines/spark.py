@@ -1,0 +1,315 @@
+"""Run the same dbt project on Spark (issue 15): the path for users who outgrow one machine.
+
+DuckDB stays the default engine. For Spark, the validated raw rows the loader wrote to the
+DuckDB raw schema are also written as Parquet (one folder per raw table), registered in a
+Hive metastore as external tables `raw.<table>`, and dbt-spark in `session` mode builds every
+model against them. The pseudonymous person key is the same Python HMAC function on both
+engines: a dbt-duckdb plugin registers it on DuckDB, and this module registers it as a
+Spark UDF in the session dbt-spark then picks up (`SparkSession.builder.getOrCreate()`).
+
+`continuity-dbt-spark` is a drop-in `dbt` executable for the Spark target: it creates that
+session, registers the UDF and the raw tables, then runs dbt with the same arguments. Dagster
+uses it as `dbt_executable` when CONTINUITY_DBT_TARGET=spark.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+
+RAW_TABLES = (
+    "ndtms_secure",
+    "ndtms_community",
+    "ndtms_interventions",
+    "ndelius_cases",
+    "ndelius_oasys",
+    "er_contacts",
+    "loaded_files",
+    "quarantine",
+    "rejected_files",
+)
+SPARK_DIR_ENV = "CONTINUITY_SPARK_DIR"
+RAW_PARQUET_ENV = "CONTINUITY_RAW_PARQUET"
+
+
+def export_raw_parquet(warehouse: Path, out_dir: Path) -> dict[str, int]:
+    """Write every raw table of the DuckDB warehouse as Parquet, `<out_dir>/<table>/part-0.parquet`.
+
+    The loader has already validated these rows (contract failures are in raw.quarantine), so
+    both engines start from exactly the same rows. Returns rows written per table."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for table in RAW_TABLES:
+            target = out_dir / table
+            target.mkdir(parents=True, exist_ok=True)
+            for old in target.glob("*.parquet"):
+                old.unlink()
+            con.execute(f"copy raw.{table} to '{target / 'part-0.parquet'}' (format parquet)")
+            counts[table] = con.sql(f"select count(*) from raw.{table}").fetchall()[0][0]
+    finally:
+        con.close()
+    return counts
+
+
+def spark_session(work_dir: Path):
+    """A local Spark session with its Hive metastore and warehouse under `work_dir`."""
+    from pyspark.sql import SparkSession
+
+    work_dir = work_dir.resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master(os.environ.get("CONTINUITY_SPARK_MASTER", "local[2]"))
+        .appName("continuity")
+        .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={work_dir / 'metastore_db'};create=true",
+        )
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work_dir}")
+        .config("spark.driver.memory", os.environ.get("CONTINUITY_SPARK_MEMORY", "4g"))
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .enableHiveSupport()
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def register_person_key(spark) -> None:
+    """The HMAC person key of indicators.md s.6 as the SQL function `continuity_person_key`."""
+    from pyspark.sql.types import StringType
+
+    from pipelines.pseudonymise import person_key, secret_key
+
+    key = secret_key()
+    spark.udf.register("continuity_person_key", lambda value: person_key(value, key), StringType())
+
+
+def register_raw_tables(spark, parquet_dir: Path) -> None:
+    """`raw.<table>` external Parquet tables: the dbt sources on Spark."""
+    spark.sql("create database if not exists raw")
+    for table in RAW_TABLES:
+        location = (parquet_dir / table).resolve()
+        spark.sql(f"drop table if exists raw.{table}")
+        spark.sql(f"create table raw.{table} using parquet location '{location}'")
+
+
+def prepare(work_dir: Path, parquet_dir: Path):
+    """Session + UDF + raw tables: everything dbt-spark needs before `dbt build`."""
+    spark = spark_session(work_dir)
+    register_person_key(spark)
+    register_raw_tables(spark, parquet_dir)
+    return spark
+
+
+MIRROR_ENV = "CONTINUITY_SPARK_MIRROR"
+MIRRORED_SCHEMAS = ("reference", "staging", "intermediate", "marts")
+NO_SESSION_COMMANDS = ("parse", "deps", "clean", "compile", "ls", "list", "debug", "init")
+
+
+def _warehouse() -> Path:
+    from pipelines.contract import PROJECT_DIR
+
+    return Path(os.environ.get("CONTINUITY_WAREHOUSE", PROJECT_DIR / "warehouse" / "continuity.duckdb")).resolve()
+
+
+def mirror_to_duckdb(spark, warehouse: Path, out_dir: Path) -> dict[str, int]:
+    """Copy every table dbt built on Spark (seeds, staging, intermediate, marts) into the same
+    schemas of the DuckDB warehouse, through Parquet, so the Great Expectations suites, the
+    publication and the exports run unchanged whichever engine built the models."""
+    copied: dict[str, int] = {}
+    con = duckdb.connect(str(warehouse))
+    try:
+        for schema in MIRRORED_SCHEMAS:
+            if not spark.catalog.databaseExists(schema):
+                continue
+            con.execute(f"create schema if not exists {schema}")
+            for table in spark.catalog.listTables(schema):
+                folder = out_dir / schema / table.name
+                spark.table(f"{schema}.{table.name}").write.mode("overwrite").parquet(str(folder))
+                kind = con.execute(
+                    "select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+                    [schema, table.name],
+                ).fetchall()
+                if kind and kind[0][0] == "VIEW":
+                    con.execute(f"drop view {schema}.{table.name}")
+                con.execute(
+                    f"create or replace table {schema}.{table.name} as select * from read_parquet('{folder}/*.parquet')"
+                )
+                copied[f"{schema}.{table.name}"] = con.sql(f"select count(*) from {schema}.{table.name}").fetchall()[0][
+                    0
+                ]
+    finally:
+        con.close()
+    return copied
+
+
+def dbt_main(argv: list[str] | None = None) -> int:
+    """`continuity-dbt-spark <dbt args>`: dbt on the Spark target in this process's session.
+
+    Before a command that runs SQL: start the session, register the person-key function, and
+    register the raw tables from CONTINUITY_RAW_PARQUET, or (when that is not set) from a fresh
+    Parquet export of the DuckDB warehouse's raw schema. After a successful build or run,
+    mirror the built tables into the DuckDB warehouse unless CONTINUITY_SPARK_MIRROR=0."""
+    from dbt.cli.main import dbtRunner
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ["CONTINUITY_DBT_TARGET"] = "spark"
+    command = next((a for a in args if not a.startswith("-")), "")
+    spark = None
+    warehouse = _warehouse()
+    work_dir = Path(os.environ.get(SPARK_DIR_ENV, warehouse.parent / "spark")).resolve()
+    if command and command not in NO_SESSION_COMMANDS:
+        parquet_dir = os.environ.get(RAW_PARQUET_ENV)
+        if parquet_dir is None:
+            parquet_dir = work_dir / "raw_parquet"
+            export_raw_parquet(warehouse, parquet_dir)
+        spark = prepare(work_dir, Path(parquet_dir))
+    result = dbtRunner().invoke(args)
+    if result.exception is not None:
+        print(f"dbt on Spark failed: {result.exception}", file=sys.stderr)
+        return 2
+    if result.success and spark is not None and command in ("build", "run") and os.environ.get(MIRROR_ENV) != "0":
+        copied = mirror_to_duckdb(spark, warehouse, work_dir / "mirror")
+        print(f"Mirrored {len(copied)} Spark tables into {warehouse}", file=sys.stderr)
+    return 0 if result.success else 1
+
+
+def main() -> None:  # console script
+    sys.exit(dbt_main())
+
+
+MARTS = (
+    "continuity_releases",
+    "phof_c20",
+    "continuity_flows",
+    "audit_attrition",
+    "recording_issues",
+    "recording_issues_summary",
+    "inequality_breakdowns",
+    "er_outcomes",
+    "er_outcomes_summary",
+)
+RATE_TOLERANCE = 1e-9
+
+
+def _is_number(value) -> bool:
+    """True for ints, floats and Decimals (numpy's too); False for booleans, dates, text."""
+    import numbers
+    from decimal import Decimal
+
+    return isinstance(value, (numbers.Number, Decimal)) and not isinstance(value, bool)
+
+
+def _as_text(value) -> str:
+    """Dates compare as ISO dates: DuckDB gives Timestamps, Spark gives datetime.date."""
+    return str(value)[:10] if hasattr(value, "isoformat") else str(value)
+
+
+def _missing(value) -> bool:
+    """None, NaN, NaT and pandas' NA: a SQL NULL, whichever engine and dtype returned it."""
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _numeric_columns(*frames) -> set[str]:
+    """Columns whose non-null values are all numbers in every frame (and not all null)."""
+    numeric = set()
+    for column in frames[0].columns:
+        present = [v for frame in frames for v in frame[column] if not _missing(v)]
+        if present and all(_is_number(v) for v in present):
+            numeric.add(column)
+    return numeric
+
+
+def _normalise(frame, numeric: set[str]):
+    """One comparable form for both engines: dates and text as strings, numbers as floats,
+    nulls as None; rows sorted on every column. Spark returns Decimal and datetime.date
+    where DuckDB returns float and Timestamp, so values are compared, not types."""
+    import pandas as pd
+
+    out = pd.DataFrame(index=range(len(frame)))
+    for column in sorted(frame.columns):
+        values = frame[column].reset_index(drop=True)
+        if column in numeric:
+            out[column] = pd.Series([None if _missing(v) else float(v) for v in values], dtype="float64")
+        else:
+            out[column] = pd.Series([None if _missing(v) else _as_text(v) for v in values], dtype="object")
+    sort_keys = [c for c in out.columns if c not in numeric] + sorted(c for c in out.columns if c in numeric)
+    return out.sort_values(sort_keys, na_position="first", kind="mergesort").reset_index(drop=True)
+
+
+def compare_frames(duck, spark) -> list[str]:
+    """Differences between two builds of one mart: columns, row counts, then cell by cell
+    (counts and text exactly, rates within RATE_TOLERANCE). Empty when identical."""
+    if sorted(duck.columns) != sorted(spark.columns):
+        return [f"columns differ: duckdb {sorted(duck.columns)} vs spark {sorted(spark.columns)}"]
+    if len(duck) != len(spark):
+        return [f"row counts differ: duckdb {len(duck)} vs spark {len(spark)}"]
+    numeric = _numeric_columns(duck, spark)
+    left, right = _normalise(duck, numeric), _normalise(spark, numeric)
+    problems = []
+    for column in left.columns:
+        a, b = left[column], right[column]
+        both_null = a.isna() & b.isna()
+        if column in numeric:
+            bad = ~both_null & ~((a - b).abs() <= RATE_TOLERANCE)
+        else:
+            bad = ~both_null & (a.isna() | b.isna() | a.ne(b))
+        if bad.any():
+            row = int(bad.idxmax())
+            problems.append(f"{column}: {int(bad.sum())} rows differ, e.g. duckdb {a[row]!r} vs spark {b[row]!r}")
+    return problems
+
+
+def compare_warehouses(duck_warehouse: Path, spark_warehouse: Path) -> dict[str, tuple[int, list[str]]]:
+    """Every mart built on DuckDB against the same mart built on Spark (and mirrored):
+    {mart: (rows, problems)}."""
+    results = {}
+    duck = duckdb.connect(str(duck_warehouse), read_only=True)
+    other = duckdb.connect(str(spark_warehouse), read_only=True)
+    try:
+        for mart in MARTS:
+            left = duck.sql(f"select * from marts.{mart}").df()
+            right = other.sql(f"select * from marts.{mart}").df()
+            results[mart] = (len(left), compare_frames(left, right))
+    finally:
+        duck.close()
+        other.close()
+    return results
+
+
+def spark_unit_tests(work_dir: Path, parquet_dir: Path) -> int:
+    """Every dbt unit test (the rules, and through them each dispatched macro) on Spark, in
+    the metastore of a finished Spark run (unit tests compile against the built relations)."""
+    from pipelines.contract import PROJECT_DIR
+
+    os.environ[SPARK_DIR_ENV] = str(work_dir)
+    os.environ[RAW_PARQUET_ENV] = str(parquet_dir)
+    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "spark"]
+    return dbt_main(["test", "--select", "test_type:unit", *project])
+
+
+def report_comparison(results: dict[str, tuple[int, list[str]]]) -> int:
+    """Print one line per mart (and each difference); the number of marts that differ."""
+    failed = 0
+    for mart, (rows, problems) in results.items():
+        print(f"  {mart:<26} {rows:>9,} rows  {'identical' if not problems else 'DIFFERENT'}")
+        for problem in problems:
+            print(f"      {problem}")
+        failed += bool(problems)
+    print("Every mart identical on DuckDB and Spark." if not failed else f"{failed} marts differ between engines.")
+    return failed
