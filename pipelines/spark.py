@@ -20,17 +20,10 @@ from pathlib import Path
 
 import duckdb
 
-RAW_TABLES = (
-    "ndtms_secure",
-    "ndtms_community",
-    "ndtms_interventions",
-    "ndelius_cases",
-    "ndelius_oasys",
-    "er_contacts",
-    "loaded_files",
-    "quarantine",
-    "rejected_files",
-)
+from pipelines.contract import EXTRACTS
+
+# every table of the raw schema: one per extract of the contract, and the loader's lineage
+RAW_TABLES = (*(e.name for e in EXTRACTS), "loaded_files", "quarantine", "rejected_files")
 SPARK_DIR_ENV = "CONTINUITY_SPARK_DIR"
 RAW_PARQUET_ENV = "CONTINUITY_RAW_PARQUET"
 
