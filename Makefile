@@ -11,7 +11,7 @@ DEMO_LANDING := data/landing
 DEMO_WAREHOUSE := warehouse/continuity.duckdb
 DEMO_SCALE ?= 0.2
 
-.PHONY: demo test test-spark lint install clean-demo ui docs bench
+.PHONY: demo test test-spark lint install clean-demo ui docs bench bench-c20
 
 install: $(STAMP)
 
@@ -67,3 +67,7 @@ docs: $(STAMP)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# Issue 6's target: the C20 chain rebuilt on the scale-10 warehouse `make bench` left behind.
+bench-c20: $(STAMP)
+	$(PY) benchmarks/c20_chain.py
