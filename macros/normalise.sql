@@ -24,32 +24,35 @@
 {%- endmacro %}
 
 {# Latest valid version per key (extracts.md): newest extract date wins, then the newest load,
-   then the later line. Use as the body of a CTE: latest as ({{ latest_versions('source', 'EPISODID') }}).
+   then the later line. Use as the body of a staging model's first CTE:
+   latest as ({{ latest_versions(source('ndtms', 'ndtms_community'), 'EPISODID') }}).
    Most keys have one version only, so they pass straight through and only the keys with
    several versions are ranked: the same result as ranking every row, at about half the cost
    on large extracts (a sort of every row is what made staging slow at scale; docs/benchmarks.md).
-   Keys are required by the contract, so never null and `not in` is safe. #}
-{% macro latest_versions(source_cte, key_column) -%}
+   It reads the relation itself, not an import CTE: DuckDB materialises a CTE read more than
+   once, a copy of every raw row. Keys are required by the contract, so never null and
+   `not in` is safe. #}
+{% macro latest_versions(relation, key_column) -%}
     with keys_with_versions as (
         select trim({{ key_column }}) as version_key
-        from {{ source_cte }}
+        from {{ relation }}
         group by trim({{ key_column }})
         having count(*) > 1
     )
 
-    select {{ source_cte }}.*, 1 as version_rank
-    from {{ source_cte }}
+    select single_version.*, 1 as version_rank
+    from {{ relation }} as single_version
     where trim({{ key_column }}) not in (select version_key from keys_with_versions)
     union all
     select * from (
         select
-            {{ source_cte }}.*,
+            several_versions.*,
             row_number() over (
                 partition by trim({{ key_column }})
                 order by _extract_date desc, _loaded_at desc, _source_file desc, _line_number desc
             ) as version_rank
-        from {{ source_cte }}
+        from {{ relation }} as several_versions
         where trim({{ key_column }}) in (select version_key from keys_with_versions)
-    ) ranked
+    ) as ranked
     where version_rank = 1
 {%- endmacro %}

@@ -112,10 +112,10 @@ def _warehouse() -> Path:
 
 
 def mirror_to_duckdb(spark, warehouse: Path, out_dir: Path) -> list[str]:
-    """Copy every table dbt built on Spark (seeds, staging, intermediate, marts) into the same
-    schemas of the DuckDB warehouse, through Parquet, so the Great Expectations suites, the
-    publication and the exports run unchanged whichever engine built the models. Returns the
-    tables copied."""
+    """Copy every table and view dbt built on Spark (seeds, staging, intermediate, marts) into
+    the same schemas of the DuckDB warehouse, through Parquet, so the Great Expectations suites,
+    the publication and the exports run unchanged whichever engine built the models. Returns
+    the tables copied."""
     copied = []
     con = duckdb.connect(str(warehouse))
     try:
@@ -126,6 +126,8 @@ def mirror_to_duckdb(spark, warehouse: Path, out_dir: Path) -> list[str]:
             for table in spark.catalog.listTables(schema):
                 name, folder = f"{schema}.{table.name}", out_dir / schema / table.name
                 spark.table(name).write.mode("overwrite").parquet(str(folder))
+                # staging models are views; their copy is a table, and replaces a DuckDB view
+                con.execute(f"drop view if exists {name}")
                 con.execute(f"create or replace table {name} as select * from read_parquet('{folder}/*.parquet')")
                 copied.append(name)
     finally:

@@ -1,9 +1,5 @@
-with source as (
-    select * from {{ source('er', 'er_contacts') }}
-),
-
-latest as (
-    {{ latest_versions('source', 'CONTID') }}
+with latest as (
+    {{ latest_versions(source('er', 'er_contacts'), 'CONTID') }}
 ),
 
 final as (

@@ -1,9 +1,5 @@
-with source as (
-    select * from {{ source('ndelius', 'ndelius_cases') }}
-),
-
-latest as (
-    {{ latest_versions('source', 'CRN') }}
+with latest as (
+    {{ latest_versions(source('ndelius', 'ndelius_cases'), 'CRN') }}
 ),
 
 renamed as (

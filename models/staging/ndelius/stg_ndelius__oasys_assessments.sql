@@ -1,9 +1,5 @@
-with source as (
-    select * from {{ source('ndelius', 'ndelius_oasys') }}
-),
-
-latest as (
-    {{ latest_versions('source', 'ASSID') }}
+with latest as (
+    {{ latest_versions(source('ndelius', 'ndelius_oasys'), 'ASSID') }}
 ),
 
 final as (

@@ -1,9 +1,5 @@
-with source as (
-    select * from {{ source('ndtms', 'ndtms_community') }}
-),
-
-latest as (
-    {{ latest_versions('source', 'EPISODID') }}
+with latest as (
+    {{ latest_versions(source('ndtms', 'ndtms_community'), 'EPISODID') }}
 ),
 
 renamed as (

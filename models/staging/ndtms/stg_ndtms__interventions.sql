@@ -1,9 +1,5 @@
-with source as (
-    select * from {{ source('ndtms', 'ndtms_interventions') }}
-),
-
-latest as (
-    {{ latest_versions('source', 'MODID') }}
+with latest as (
+    {{ latest_versions(source('ndtms', 'ndtms_interventions'), 'MODID') }}
 ),
 
 final as (
