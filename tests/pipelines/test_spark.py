@@ -3,13 +3,16 @@ These need no Spark: `make test-spark` runs the engines themselves."""
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
 
+import duckdb
 import pandas as pd
 import pytest
 
 from dagster_project.resources import dbt_executable
 from dagster_project.settings import DBT_TARGET_ENV, Settings
-from pipelines.spark import compare_frames
+from pipelines.spark import compare_frames, mirror_to_duckdb
 
 
 def duckdb_frame():
@@ -78,3 +81,39 @@ def test_the_dbt_target_is_a_setting_with_its_own_executable(monkeypatch):
     monkeypatch.setenv(DBT_TARGET_ENV, "postgres")
     with pytest.raises(ValueError, match="must be one of duckdb, spark"):
         Settings.from_env()
+
+
+class FakeSpark:
+    """Just what mirror_to_duckdb uses of a Spark session: one staging relation, written as
+    Parquet by DuckDB instead of Spark."""
+
+    def __init__(self, rows: str):
+        self.rows = rows
+        self.catalog = SimpleNamespace(
+            databaseExists=lambda schema: schema == "staging",
+            listTables=lambda schema: [SimpleNamespace(name="stg_ndtms__interventions")],
+        )
+
+    def table(self, _name):
+        def parquet(folder):
+            Path(folder).mkdir(parents=True)
+            duckdb.sql(f"copy ({self.rows}) to '{folder}/part-0.parquet' (format parquet)")
+
+        return SimpleNamespace(write=SimpleNamespace(mode=lambda _m: SimpleNamespace(parquet=parquet)))
+
+
+def test_a_spark_staging_view_replaces_the_duckdb_staging_view_as_a_table(tmp_path):
+    # the warehouse was last built on DuckDB, where staging models are views
+    warehouse = tmp_path / "c.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema staging")
+        con.execute("create view staging.stg_ndtms__interventions as select 'M1' as intervention_id")
+    copied = mirror_to_duckdb(FakeSpark("select 'M2' as intervention_id"), warehouse, tmp_path / "out")
+    assert copied == ["staging.stg_ndtms__interventions"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kind = con.execute(
+            "select table_type from information_schema.tables where table_name = 'stg_ndtms__interventions'"
+        ).fetchall()
+        rows = con.execute("select intervention_id from staging.stg_ndtms__interventions").fetchall()
+    assert kind == [("BASE TABLE",)]
+    assert rows == [("M2",)]
