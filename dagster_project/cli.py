@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dagster_project.settings import DBT_TARGETS, Settings
-from pipelines.contract import PROJECT_DIR
+from pipelines.contract import DEFAULT_WAREHOUSE, PROJECT_DIR
 
 
 class UserError(Exception):
@@ -266,9 +266,9 @@ def cmd_spark_check(args: argparse.Namespace) -> int:
     ensure_manifest()  # once, before two processes would both parse into target/
     # Two runs at once: the Spark run mostly waits on Spark's per-statement overhead, so the
     # DuckDB run fits beside it on two cores. Each run's output goes to <work>/<target>.log.
+    warehouses = {target: work / target / "continuity.duckdb" for target in DBT_TARGETS}
     runs, started = {}, time.monotonic()
-    for target in DBT_TARGETS:
-        warehouse = work / target / "continuity.duckdb"
+    for target, warehouse in warehouses.items():
         warehouse.parent.mkdir(parents=True, exist_ok=True)
         log = open(work / f"{target}.log", "w")  # noqa: SIM115 - closed below
         command = [sys.executable, "-m", "dagster_project.cli", "run", "--landing", args.landing]
@@ -287,11 +287,10 @@ def cmd_spark_check(args: argparse.Namespace) -> int:
         raise UserError(f"the run on {', '.join(failed_runs)} did not publish: {tails}")
     print("Every dbt unit test on Spark:", flush=True)
     check_key_policy(args.landing)  # the development key only on the synthetic sample
-    spark_dir = work / "spark" / "spark"
+    spark_dir = spark.session_dir(warehouses["spark"])  # where that run's session and Parquet are
     unit_tests = spark.spark_unit_tests(spark_dir, spark_dir / "raw_parquet")
     print("Every mart, DuckDB build against Spark build:", flush=True)
-    duck, other = work / "duckdb" / "continuity.duckdb", work / "spark" / "continuity.duckdb"
-    failed = spark.report_comparison(spark.compare_warehouses(duck, other))
+    failed = spark.report_comparison(spark.compare_warehouses(warehouses["duckdb"], warehouses["spark"]))
     print(f"make test-spark: {time.monotonic() - started:.0f} s in all")
     if unit_tests:
         print("dbt unit tests failed on Spark.")
@@ -305,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="load a landing folder and build every mart")
     run.add_argument("--landing", default=str(PROJECT_DIR / "data" / "landing"))
-    run.add_argument("--warehouse", default=str(PROJECT_DIR / "warehouse" / "continuity.duckdb"))
+    run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
     run.add_argument(
         "--output", default=None, help="publication, exports and reports (default: the warehouse's folder)"
     )

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.contract import PROJECT_DIR
+from pipelines.contract import DEFAULT_WAREHOUSE, PROJECT_DIR
 
 LANDING_ENV = "CONTINUITY_LANDING"
 WAREHOUSE_ENV = "CONTINUITY_WAREHOUSE"
@@ -33,7 +33,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         landing = Path(os.environ.get(LANDING_ENV, PROJECT_DIR / "data" / "landing"))
-        warehouse = Path(os.environ.get(WAREHOUSE_ENV, PROJECT_DIR / "warehouse" / "continuity.duckdb"))
+        warehouse = Path(os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE))
         output = Path(os.environ.get(OUTPUT_ENV, warehouse.parent))
         target = os.environ.get(DBT_TARGET_ENV, "duckdb")
         return cls(landing.resolve(), warehouse.resolve(), output.resolve(), target)

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "continuity.duckdb"  # CONTINUITY_WAREHOUSE unset
 SEEDS_DIR = PROJECT_DIR / "seeds"
 
 

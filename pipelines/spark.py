@@ -20,22 +20,24 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.contract import EXTRACTS
+from pipelines.contract import DEFAULT_WAREHOUSE
 
-# every table of the raw schema: one per extract of the contract, and the loader's lineage
-RAW_TABLES = (*(e.name for e in EXTRACTS), "loaded_files", "quarantine", "rejected_files")
 SPARK_DIR_ENV = "CONTINUITY_SPARK_DIR"
 RAW_PARQUET_ENV = "CONTINUITY_RAW_PARQUET"
 
 
 def export_raw_parquet(warehouse: Path, out_dir: Path) -> None:
-    """Write every raw table of the DuckDB warehouse as Parquet, `<out_dir>/<table>/part-0.parquet`.
+    """Write every table of the DuckDB warehouse's raw schema (one per extract, and the
+    loader's lineage tables) as Parquet, `<out_dir>/<table>/part-0.parquet`.
 
     The loader has already validated these rows (contract failures are in raw.quarantine), so
     both engines start from exactly the same rows."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        for table in RAW_TABLES:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+        ).fetchall()
+        for (table,) in tables:
             target = out_dir / table
             target.mkdir(parents=True, exist_ok=True)
             for old in target.glob("*.parquet"):
@@ -84,10 +86,11 @@ def register_person_key(spark) -> None:
 
 
 def register_raw_tables(spark, parquet_dir: Path) -> None:
-    """`raw.<table>` external Parquet tables: the dbt sources on Spark."""
+    """`raw.<table>` external Parquet tables, one per folder of `parquet_dir`: the dbt sources
+    on Spark."""
     spark.sql("create database if not exists raw")
-    for table in RAW_TABLES:
-        location = (parquet_dir / table).resolve()
+    for location in sorted(p.resolve() for p in parquet_dir.iterdir() if p.is_dir()):
+        table = location.name
         spark.sql(f"drop table if exists raw.{table}")
         spark.sql(f"create table raw.{table} using parquet location '{location}'")
 
@@ -106,9 +109,13 @@ NO_SESSION_COMMANDS = ("parse", "deps", "clean", "compile", "ls", "list", "debug
 
 
 def _warehouse() -> Path:
-    from pipelines.contract import PROJECT_DIR
+    return Path(os.environ.get("CONTINUITY_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve()
 
-    return Path(os.environ.get("CONTINUITY_WAREHOUSE", PROJECT_DIR / "warehouse" / "continuity.duckdb")).resolve()
+
+def session_dir(warehouse: Path) -> Path:
+    """The Spark session's folder (metastore, Spark warehouse, raw Parquet, mirror):
+    CONTINUITY_SPARK_DIR, or `spark/` beside the DuckDB warehouse."""
+    return Path(os.environ.get(SPARK_DIR_ENV, warehouse.parent / "spark")).resolve()
 
 
 def mirror_to_duckdb(spark, warehouse: Path, out_dir: Path) -> list[str]:
@@ -149,19 +156,19 @@ def dbt_main(argv: list[str] | None = None) -> int:
     command = next((a for a in args if not a.startswith("-")), "")
     spark = None
     warehouse = _warehouse()
-    work_dir = Path(os.environ.get(SPARK_DIR_ENV, warehouse.parent / "spark")).resolve()
+    work = session_dir(warehouse)
     if command and command not in NO_SESSION_COMMANDS:
         parquet_dir = os.environ.get(RAW_PARQUET_ENV)
         if parquet_dir is None:
-            parquet_dir = work_dir / "raw_parquet"
+            parquet_dir = work / "raw_parquet"
             export_raw_parquet(warehouse, parquet_dir)
-        spark = prepare(work_dir, Path(parquet_dir))
+        spark = prepare(work, Path(parquet_dir))
     result = dbtRunner().invoke(args)
     if result.exception is not None:
         print(f"dbt on Spark failed: {result.exception}", file=sys.stderr)
         return 2
     if result.success and spark is not None and command in ("build", "run") and os.environ.get(MIRROR_ENV) != "0":
-        copied = mirror_to_duckdb(spark, warehouse, work_dir / "mirror")
+        copied = mirror_to_duckdb(spark, warehouse, work / "mirror")
         print(f"Mirrored {len(copied)} Spark tables into {warehouse}", file=sys.stderr)
     return 0 if result.success else 1
 
