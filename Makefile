@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 
 # Generate the synthetic sample once, then run the whole pipeline on it.
 demo: $(STAMP)
-	@test -f $(DEMO_LANDING)/SYNTHETIC.json || $(VENV)/bin/continuity generate --out $(DEMO_LANDING) --scale $(DEMO_SCALE)
+	@grep -qs '"files"' $(DEMO_LANDING)/SYNTHETIC.json || $(VENV)/bin/continuity generate --out $(DEMO_LANDING) --scale $(DEMO_SCALE)
 	$(VENV)/bin/continuity run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 
 test: lint

@@ -157,10 +157,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if not settings.landing.is_dir():
         raise UserError(f"landing folder {settings.landing} does not exist")
+    import duckdb
+
     from pipelines.pseudonymise import MissingKeyError, check_key_policy
 
     try:
-        note = check_key_policy(settings.landing)
+        try:
+            note = check_key_policy(settings.landing, settings.warehouse)
+        except duckdb.IOException:  # the warehouse is busy: the run lock below says so
+            note = check_key_policy(settings.landing)
     except MissingKeyError as e:
         raise UserError(str(e)) from None
     if note:
@@ -207,6 +212,7 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
             f"Exports (disclosure controlled): {settings.output / 'exports' / 'prp'} (CSV, "
             f"inequality_breakdowns.xlsx) and {settings.output / 'exports' / 'phof'} (CSV)"
         )
+        lines.append(f"Restricted (record level, owner only, not for release): {settings.output / 'restricted'}")
         lines.append(f"Slide pack: {settings.output / 'reports' / 'continuity_slides.pptx'} (and .html)")
         lines.append(f"Easy-read summary: {settings.output / 'reports' / 'easy_read.html'} (and .pdf)")
     else:
@@ -241,12 +247,15 @@ def cmd_imd(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pipelines.reports import build_reports
+    from pipelines.reports import ForeignFolderError, build_reports
 
     published = Path(args.published).resolve()
     if not (published / "marts.duckdb").exists():
         raise UserError(f"{published} holds no publication (marts.duckdb): run the pipeline first")
-    files = build_reports(published, Path(args.out).resolve())
+    try:
+        files = build_reports(published, Path(args.out).resolve())
+    except ForeignFolderError as e:
+        raise UserError(str(e)) from None
     for name, path in files.items():
         print(f"{name}: {path}")
     return 0
@@ -326,7 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="rebuild the slide pack and easy-read summary from a publication")
     report.add_argument("--published", default=str(PROJECT_DIR / "warehouse" / "published"))
-    report.add_argument("--out", default=str(PROJECT_DIR / "warehouse" / "reports"))
+    report.add_argument(
+        "--out",
+        default=str(PROJECT_DIR / "warehouse" / "rebuilt-reports"),
+        help="a new or empty folder, or one this command wrote before (never a folder holding other files)",
+    )
     report.set_defaults(func=cmd_report)
 
     spark = sub.add_parser(
@@ -343,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # files a run creates are the owner's alone unless the publication opens them on purpose
+    # (the warehouse holds personal data: docs/disclosure.md)
+    os.umask(0o077)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     parser = build_parser()

@@ -12,10 +12,9 @@ import dagster as dg  # noqa: E402
 from dagster_dbt import DbtCliResource  # noqa: E402
 
 from dagster_project.assets.dbt import continuity_dbt_assets  # noqa: E402
-from dagster_project.assets.exports import exports  # noqa: E402
 from dagster_project.assets.ingest import INGEST_ASSETS  # noqa: E402
-from dagster_project.assets.reports import reports  # noqa: E402
-from dagster_project.assets.validation import SUITE_CHECKS, publication  # noqa: E402
+from dagster_project.assets.publication import publication  # noqa: E402
+from dagster_project.assets.validation import SUITE_CHECKS  # noqa: E402
 from dagster_project.automation import (  # noqa: E402
     exports_only_job,
     full_refresh_job,
@@ -32,7 +31,7 @@ from dagster_project.settings import Settings  # noqa: E402
 DBT_TARGET = Settings.from_env().dbt_target
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, continuity_dbt_assets, publication, exports, reports],
+    assets=[*INGEST_ASSETS, continuity_dbt_assets, publication],
     asset_checks=SUITE_CHECKS,
     jobs=[full_refresh_job, exports_only_job],
     schedules=[quarterly_schedule],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -19,6 +20,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     memory_limit: str = "4GB"
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # every file a run creates is the owner's alone unless the publication opens it on
+        # purpose: the warehouse holds personal data (docs/disclosure.md)
+        os.umask(0o077)
+
     @property
     def settings(self) -> Settings:
         return Settings.from_env()
@@ -28,6 +34,8 @@ class WarehouseResource(dg.ConfigurableResource):
         path = self.settings.warehouse
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": self.memory_limit})
+        if not read_only:
+            path.chmod(0o600)  # raw CRN, initials and dates of birth: the owner only
         try:
             yield con
         finally:

@@ -69,6 +69,10 @@ DISABLE = ("Y", "N", "Z")
 ROSH = ("L", "M", "H", "VH")
 INITIAL = r"^[A-Z]$"
 CRN = r"^[A-Z][0-9]{6}$"
+# Fields that identify a person (indicators.md s.6): they stay in the raw and staging layers,
+# and their values are never written to a log, the terminal or a report (a quarantine reason
+# names the field, not its value; raw.quarantine.raw_line keeps the line in the warehouse).
+IDENTIFYING_FIELDS = frozenset({"CRN", "CLIENT", "FINITIAL", "SINITIAL", "DOB"})
 
 
 def _attributors(required: bool = True) -> tuple[Column, ...]:

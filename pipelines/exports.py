@@ -1,19 +1,21 @@
 """Files for people who receive files rather than query: the PRP breakdown tables (CSV and
-one Excel workbook) and the PHOF 2.16 tables (CSV), all disclosure controlled, written from
-the validated publication only. Excel is written with xlsxwriter (DuckDB's excel extension
-downloads at run time)."""
+one Excel workbook) and the PHOF 2.16 tables (CSV), written from the open publication.
+
+Disclosure control is not done here: the publication's tables are already controlled, once,
+by the dbt models under models/publication/ (docs/disclosure.md). This module only formats:
+a hidden count (NULL in the publication) is shown as `*`, a value that is not a number is
+empty or `*` with its value note beside it, and rates are rounded for reading. Excel is
+written with xlsxwriter (DuckDB's excel extension downloads at run time)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from pipelines.disclosure import Rules, control, rules_from_project
+from pipelines.disclosure import SUPPRESSED, rules_from_project
 
 VARIABLE_LABELS = {
     "total": "Total",
@@ -29,8 +31,20 @@ OUTCOME_LABELS = {
     "engaged_within_21_days": "Engaged in structured treatment within 21 days of release (PHOF 2.16 / C20)",
     "er_successful_outcome": "Enhanced RECONNECT successful outcome (need met or engaged at 12 months)",
 }
-PRP_COLUMNS = ["Variable", "Category", "Outcome mean", "Number of observations", "Variation"]
+PRP_COLUMNS = ["Variable", "Category", "Outcome mean", "Number of observations", "Variation", "Value note"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PHOF_TABLES = {
+    "phof_c20": {
+        "order": "period_type, period_start, geography_type, geography_code",
+        "counts": ["denominator", "numerator", "pending"],
+        "rates": {"value_pct": 1, "lower_ci95_pct": 1, "upper_ci95_pct": 1},
+    },
+    "continuity_flows": {
+        "order": "period_type, period_start, estab_code, exit_la_code",
+        "counts": ["releases", "engaged", "pending"],
+        "rates": {"value_pct": 1},
+    },
+}
 
 
 def neutralise(value):
@@ -44,66 +58,61 @@ def _safe(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(pl.String).map_elements(neutralise, return_dtype=pl.String))
 
 
-def prp_tables(con, rules: Rules) -> dict[tuple[str, bool], pl.DataFrame]:
-    """One disclosure-controlled PRP table per (outcome, adjusted)."""
-    data = con.sql("select outcome, adjusted, variable, category, n, mean, sd from marts.inequality_breakdowns").pl()
-    order = list(VARIABLE_LABELS)
+def shown(df: pl.DataFrame, counts: list[str], rates: dict[str, int], note: str = "value_note") -> pl.DataFrame:
+    """Counts and rates as the text a reader sees: a hidden count is `*`; a rate is `*` when
+    it is hidden (its value note starts with the suppression note), empty when there is no
+    value for another reason (the value note says which), else rounded to its decimals."""
+    suppressed = pl.col(note).fill_null("").str.starts_with(rules_from_project().note("suppressed"))
+    return df.with_columns(
+        *(
+            pl.when(pl.col(c).is_null()).then(pl.lit(SUPPRESSED)).otherwise(pl.col(c).cast(pl.String)).alias(c)
+            for c in counts
+        ),
+        *(
+            pl.when(suppressed)
+            .then(pl.lit(SUPPRESSED))
+            .when(pl.col(r).is_null())
+            .then(pl.lit(""))
+            .otherwise(pl.col(r).round(d).map_elements(lambda v, d=d: f"{v:.{d}f}", return_dtype=pl.String))
+            .alias(r)
+            for r, d in rates.items()
+        ),
+    )
+
+
+def prp_tables(con) -> dict[tuple[str, bool], pl.DataFrame]:
+    """One PRP table per (outcome, adjusted): Variable | Category | Outcome mean | Number of
+    observations | Variation, with the value note of every cell that is not a number."""
+    data = con.sql(
+        "select outcome, adjusted, variable, category, n, mean, sd, value_note from marts.inequality_breakdowns"
+    ).pl()
+    order = {v: i for i, v in enumerate(VARIABLE_LABELS)}
     tables = {}
     for (outcome, adjusted), part in data.group_by(["outcome", "adjusted"], maintain_order=True):
-        part = part.with_columns(_order=pl.col("variable").map_elements(order.index, return_dtype=pl.Int32)).sort(
+        part = part.with_columns(_order=pl.col("variable").replace_strict(order, default=len(order))).sort(
             ["_order", "category"]
         )
-        shown = control(
-            part.drop("_order"),
-            base="n",
-            counts=[],
-            rates={"mean": 3, "sd": 3},
-            group_by=["variable"],
-            national=pl.col("variable") == "total",
-            rules=rules,
-        )
-        tables[(outcome, adjusted)] = shown.select(
+        text = shown(part, counts=["n"], rates={"mean": 3, "sd": 3})
+        tables[(outcome, adjusted)] = text.select(
             pl.col("variable").replace_strict(VARIABLE_LABELS, default=pl.col("variable")).alias("Variable"),
             pl.col("category").alias("Category"),
             pl.col("mean").alias("Outcome mean"),
             pl.col("n").alias("Number of observations"),
             pl.col("sd").alias("Variation"),
+            pl.col("value_note").alias("Value note"),
         )
     return tables
 
 
-def phof_tables(con, rules: Rules) -> dict[str, pl.DataFrame]:
-    c20 = con.sql(
-        "select period_type, period_start, period_end, geography_type, geography_code, geography_name, "
-        "denominator, numerator, pending, value_pct, lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
-        "order by period_type, period_start, geography_type, geography_code"
-    ).pl()
-    flows = con.sql(
-        "select period_type, period_start, period_end, estab_code, exit_la_code, releases, engaged, pending, "
-        "value_pct from marts.continuity_flows order by period_type, period_start, estab_code, exit_la_code"
-    ).pl()
-    return {
-        "phof_c20": control(
-            c20,
-            base="denominator",
-            counts=["numerator", "pending"],
-            rates={"value_pct": 1, "lower_ci95_pct": 1, "upper_ci95_pct": 1},
-            group_by=["period_type", "period_start", "geography_type"],
-            national=pl.col("geography_type") == "england",
-            rules=rules,
-        ),
-        "continuity_flows": control(
-            flows,
-            base="releases",
-            counts=["engaged", "pending"],
-            rates={"value_pct": 1},
-            group_by=["period_type", "period_start", "estab_code"],
-            rules=rules,
-        ),
-    }
+def phof_tables(con) -> dict[str, pl.DataFrame]:
+    tables = {}
+    for name, spec in PHOF_TABLES.items():
+        data = con.sql(f"select * from marts.{name} order by {spec['order']}").pl()
+        tables[name] = shown(data, spec["counts"], spec["rates"])
+    return tables
 
 
-def _notes(vintage: str, rules: Rules) -> list[tuple[str, str]]:
+def _notes(vintage: str, min_count: int, rounding_base: int) -> list[tuple[str, str]]:
     return [
         (
             "What this is",
@@ -112,14 +121,11 @@ def _notes(vintage: str, rules: Rules) -> list[tuple[str, str]]:
         ),
         ("Outcome mean", "The proportion of people with the outcome (0 to 1)."),
         ("Number of observations", "People in the category whose outcome is known (pending windows left out)."),
-        (
-            "Variation",
-            "The standard deviation of the outcome; for adjusted rows sqrt(n x variance of the adjusted mean).",
-        ),
+        ("Variation", "The standard deviation of the outcome."),
         (
             "Adjusted",
             "Directly age-and-sex standardised to the age band x sex structure of everyone with that "
-            "outcome; a stratum with no one in the category is left out and the other weights rescaled.",
+            "outcome; shown with the same rounded number of observations as the unadjusted row.",
         ),
         (
             "Engaged within 21 days",
@@ -133,26 +139,43 @@ def _notes(vintage: str, rules: Rules) -> list[tuple[str, str]]:
         ),
         (
             "Disclosure control",
-            f"Below national level, counts of 1-{rules.min_count - 1} are shown as *, other counts "
-            f"are rounded to the nearest {rules.rounding_base}, a mean based on fewer than "
-            f"{rules.min_count} observations is *, and where one cell of a variable is suppressed "
-            "the next smallest is suppressed too. Means are computed on unrounded counts.",
+            f"Below national level, counts of 1-{min_count - 1} are shown as *, other counts "
+            f"are rounded to the nearest {rounding_base}, and where one cell of a variable is suppressed "
+            "the next smallest is suppressed too. Unadjusted means, intervals and standard deviations "
+            "are computed from the rounded counts, so they reveal nothing the rounded counts do not.",
         ),
+        ("*", "Suppressed: small numbers. Every cell that is not a number has a value note saying why."),
         ("Period and data vintage", vintage),
         ("Produced", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") + " by the continuity pipeline"),
     ]
 
 
-def _write_workbook(path: Path, tables: dict, vintage: str, rules: Rules) -> None:
+def _cell(sheet, row: int, col: int, value, number_format) -> None:
+    """Numbers as numbers (with a number format), `*` and notes as text."""
+    if value is None or value == "":
+        return
+    try:
+        sheet.write_number(row, col, float(value), number_format)
+    except ValueError:
+        sheet.write_string(row, col, str(neutralise(value)))
+
+
+def _write_workbook(path: Path, tables: dict, vintage: str, min_count: int, rounding_base: int) -> None:
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(str(path))
     bold = workbook.add_format({"bold": True})
     title = workbook.add_format({"bold": True, "font_size": 13})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    formats = {
+        "Outcome mean": workbook.add_format({"num_format": "0.000"}),
+        "Number of observations": workbook.add_format({"num_format": "#,##0"}),
+        "Variation": workbook.add_format({"num_format": "0.000"}),
+    }
     for outcome in dict.fromkeys(o for o, _ in tables):
         sheet = workbook.add_worksheet(outcome[:31])
         sheet.write_string(0, 0, OUTCOME_LABELS.get(outcome, outcome), title)
+        sheet.write_string(1, 0, "* = suppressed (small numbers); see the Value note column and the Notes sheet.")
         row = 2
         for adjusted in (False, True):
             table = tables.get((outcome, adjusted))
@@ -163,46 +186,44 @@ def _write_workbook(path: Path, tables: dict, vintage: str, rules: Rules) -> Non
             row += 1
             for col, name in enumerate(PRP_COLUMNS):
                 sheet.write_string(row, col, name, bold)
-            for values in _safe(table).iter_rows():
+            for values in table.iter_rows():
                 row += 1
-                for col, value in enumerate(values):
-                    sheet.write_string(row, col, "" if value is None else str(value))
+                for col, (name, value) in enumerate(zip(PRP_COLUMNS, values, strict=True)):
+                    if name in formats:
+                        _cell(sheet, row, col, value, formats[name])
+                    elif value:
+                        sheet.write_string(row, col, str(neutralise(value)))
             row += 2
         sheet.set_column(0, 0, 30)
         sheet.set_column(1, 1, 42)
         sheet.set_column(2, 4, 22)
+        sheet.set_column(5, 5, 34)
+        sheet.set_landscape()
+        sheet.fit_to_pages(1, 0)
     notes = workbook.add_worksheet("Notes")
     notes.set_column(0, 0, 26)
     notes.set_column(1, 1, 100)
-    for r, (name, text) in enumerate(_notes(vintage, rules)):
+    for r, (name, text) in enumerate(_notes(vintage, min_count, rounding_base)):
         notes.write_string(r, 0, name, bold)
         notes.write_string(r, 1, text, wrap)
     workbook.close()
 
 
-def write_exports(published: Path, output: Path, vintage: str, rules: Rules | None = None) -> Path:
-    """Write every export from the publication into <output>/exports, replacing the old set."""
-    rules = rules or rules_from_project()
-    for leftover in output.glob(".exports.*"):  # a run killed while writing exports
-        shutil.rmtree(leftover, ignore_errors=True)
-    building = output / f".exports.{os.getpid()}.building"
-    (building / "prp").mkdir(parents=True)
-    (building / "phof").mkdir()
+def write_exports(published: Path, exports: Path, vintage: str) -> Path:
+    """Write every export of an open publication folder into `exports` (a new folder inside
+    the publication being built: pipelines/publish.py swaps it in with the marts)."""
+    rules = rules_from_project()
+    (exports / "prp").mkdir(parents=True)
+    (exports / "phof").mkdir()
     con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
     try:
-        prp = prp_tables(con, rules)
-        phof = phof_tables(con, rules)
+        prp = prp_tables(con)
+        phof = phof_tables(con)
     finally:
         con.close()
     for (outcome, adjusted), table in prp.items():
-        _safe(table).write_csv(building / "prp" / f"{outcome}_{'adjusted' if adjusted else 'unadjusted'}.csv")
-    _write_workbook(building / "prp" / "inequality_breakdowns.xlsx", prp, vintage, rules)
+        _safe(table).write_csv(exports / "prp" / f"{outcome}_{'adjusted' if adjusted else 'unadjusted'}.csv")
+    _write_workbook(exports / "prp" / "inequality_breakdowns.xlsx", prp, vintage, rules.min_count, rules.rounding_base)
     for name, table in phof.items():
-        _safe(table).write_csv(building / "phof" / f"{name}.csv")
-    final = output / "exports"
-    old = output / f".exports.{os.getpid()}.old"
-    if final.exists():
-        final.rename(old)
-    building.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-    return final
+        _safe(table).write_csv(exports / "phof" / f"{name}.csv")
+    return exports

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.contract import EXTRACTS_BY_NAME, SEEDS_DIR
-from pipelines.pseudonymise import SYNTHETIC_MARKER  # noqa: E402
+from pipelines.pseudonymise import write_marker  # noqa: E402
 
 LAST_DAY = np.datetime64("2026-03-31")
 LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
@@ -471,7 +471,7 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
             else:
                 df.write_csv(path, date_format="%Y-%m-%d", null_value="")
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
-    (out / SYNTHETIC_MARKER).write_text(json.dumps({"generator": "continuity generate", **asdict(config)}) + "\n")
+    write_marker(out, {"generator": "continuity generate", **asdict(config)})
     return manifest
 
 

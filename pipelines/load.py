@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contract import EXTRACTS, Column, Extract, Kind, codes_for, load_code_lists
+from pipelines.contract import EXTRACTS, IDENTIFYING_FIELDS, Column, Extract, Kind, codes_for, load_code_lists
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,10 @@ def _value(name: str) -> pl.Expr:
 def _column_problem(column: Column, codes: list[str]) -> pl.Expr | None:
     """An expression giving the reason this column breaks the contract, or null."""
     v = _value(column.name)
-    shown = pl.lit(f"{column.name} '") + v + pl.lit("'")
+    if column.name in IDENTIFYING_FIELDS:  # the value stays out of every log and terminal line
+        shown = pl.lit(f"{column.name} (value withheld: identifying field)")
+    else:
+        shown = pl.lit(f"{column.name} '") + v + pl.lit("'")
     checks: list[tuple[pl.Expr, pl.Expr]] = []
     if column.required:
         checks.append((v.is_null(), pl.lit(f"missing required field {column.name}")))
@@ -264,14 +267,15 @@ def validate(df: pl.DataFrame, extract: Extract, code_lists: dict) -> tuple[pl.D
         if expr is not None:
             problems.append((column.name, expr))
     key = _value(extract.key)
+    key_shown = pl.lit("(value withheld: identifying field)") if extract.key in IDENTIFYING_FIELDS else "'" + key + "'"
     problems.append(
         (
             extract.key,
             pl.when(key.is_not_null() & key.is_duplicated())
             .then(
-                pl.lit(f"duplicate key {extract.key} '")
-                + key
-                + pl.lit("' (")
+                pl.lit(f"duplicate key {extract.key} ")
+                + key_shown
+                + pl.lit(" (")
                 + key.count().over(key).cast(pl.String)
                 + pl.lit(" rows in this file; all quarantined)")
             )

@@ -1,55 +1,155 @@
 """Pseudonymous person keys: HMAC-SHA256 of the normalised attributors (indicators.md s.6).
 
-The key comes from ``CONTINUITY_PSEUDO_KEY``. A development key exists for the synthetic
-sample only: the CLI sets ``CONTINUITY_DEV_KEY_OK=1`` when (and only when) it runs on data the
-generator marked as synthetic, and says so. Without either, computing a key is an error.
+The key comes from ``CONTINUITY_PSEUDO_KEY`` and must be at least 32 characters. A public
+development key exists for the generator's synthetic sample only, and only while the
+warehouse has never held anything else (docs/disclosure.md):
 
-The same function is registered in DuckDB as ``continuity_person_key(varchar)`` by the
-dbt-duckdb plugin below, so SQL and Python can never disagree on a key.
+- the landing folder carries the generator's marker, SYNTHETIC.json, listing every file it
+  wrote with its sha256 (an empty or hand-made marker lists nothing and allows nothing);
+- every file the warehouse ever loaded (raw.loaded_files, which keeps withdrawn files too) is
+  one a marker listed; the listed files are recorded in raw.synthetic_files, so a warehouse
+  built from several synthetic samples stays allowed and one that held real data never is.
+
+When the policy allows it, ``CONTINUITY_DEV_KEY_OK=1`` tells the dbt process to use the
+development key. The same function is registered in DuckDB as
+``continuity_person_key(varchar)`` by the dbt-duckdb plugin below, so SQL and Python can
+never disagree on a key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
+from pathlib import Path
 
 KEY_ENV = "CONTINUITY_PSEUDO_KEY"
 DEV_OK_ENV = "CONTINUITY_DEV_KEY_OK"
 DEVELOPMENT_KEY = "continuity-development-key-synthetic-data-only"
-
+MIN_KEY_LENGTH = 32
 
 SYNTHETIC_MARKER = "SYNTHETIC.json"  # written by `continuity generate` into its landing folder
+EXTRACT_GLOB = "*/*.csv"  # the landing files a marker lists: <extract folder>/<file>.csv
 
 
 class MissingKeyError(RuntimeError):
     pass
 
 
-def check_key_policy(landing) -> str | None:
-    """Refuse real data without CONTINUITY_PSEUDO_KEY; allow the development key on the
-    generator's synthetic sample (its SYNTHETIC.json marker) and return a note saying so."""
-    from pathlib import Path
+def write_marker(landing: Path, generator: dict) -> Path:
+    """The generator's marker: its settings and every file it wrote, with size and sha256."""
+    from pipelines.load import sha256_of
 
-    if os.environ.get(KEY_ENV):
-        os.environ.pop(DEV_OK_ENV, None)
-        return None
-    if (Path(landing) / SYNTHETIC_MARKER).exists():
-        os.environ[DEV_OK_ENV] = "1"
-        return (
-            f"note: {KEY_ENV} is not set; using the development key because {landing} holds "
-            "the generator's synthetic sample. Set the key for real data."
+    files = {
+        str(path.relative_to(landing)): {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
+        for path in sorted(landing.glob(EXTRACT_GLOB))
+    }
+    marker = landing / SYNTHETIC_MARKER
+    marker.write_text(json.dumps({**generator, "files": files}, indent=1) + "\n")
+    return marker
+
+
+def read_marker(landing: Path) -> dict[str, dict]:
+    """The files a valid marker lists ({} when there is no marker or it lists nothing)."""
+    try:
+        marker = json.loads((Path(landing) / SYNTHETIC_MARKER).read_text())
+    except (OSError, ValueError):
+        return {}
+    files = marker.get("files") if isinstance(marker, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    return {
+        name: entry
+        for name, entry in files.items()
+        if isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64
+    }
+
+
+def _refuse(reason: str) -> MissingKeyError:
+    return MissingKeyError(
+        f"{KEY_ENV} is not set and {reason}: set a secret key of at least {MIN_KEY_LENGTH} characters "
+        f"in {KEY_ENV} before running on real extracts (the development key is for the generator's "
+        "synthetic sample only, in a warehouse that never held anything else)"
+    )
+
+
+def _foreign_loaded_files(warehouse: Path, listed: dict[str, dict]) -> list[str]:
+    """Files the warehouse loaded that no generator marker listed; records this marker's files."""
+    import duckdb
+
+    if not Path(warehouse).exists():
+        return []
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema if not exists raw")
+        con.execute(
+            "create table if not exists raw.synthetic_files (file_sha256 varchar, source_file varchar, "
+            "recorded_at timestamp default current_timestamp)"
         )
+        has_loaded = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'loaded_files'"
+        ).fetchall()[0][0]
+        foreign = []
+        if has_loaded:
+            known = {entry["sha256"] for entry in listed.values()}
+            known |= {r[0] for r in con.execute("select file_sha256 from raw.synthetic_files").fetchall()}
+            rows = con.execute("select distinct source_file, file_sha256 from raw.loaded_files").fetchall()
+            foreign = sorted(name for name, sha in rows if sha not in known)
+        if not foreign:
+            recorded = {r[0] for r in con.execute("select file_sha256 from raw.synthetic_files").fetchall()}
+            new = [(e["sha256"], name) for name, e in listed.items() if e["sha256"] not in recorded]
+            if new:
+                con.executemany("insert into raw.synthetic_files (file_sha256, source_file) values (?, ?)", new)
+    finally:
+        con.close()
+    return foreign
+
+
+def check_key_policy(landing, warehouse=None) -> str | None:
+    """Decide which key this run uses, or refuse (indicators.md s.6).
+
+    With CONTINUITY_PSEUDO_KEY set: the key, if it is at least 32 characters. Without it: the
+    development key, only when the landing folder is the generator's (every CSV listed in its
+    marker with the same size) and every file the warehouse ever loaded is a listed one. The
+    dbt step calls this again after ingestion, when the warehouse holds this run's files."""
+    key = os.environ.get(KEY_ENV)
+    if key is not None:
+        os.environ.pop(DEV_OK_ENV, None)
+        if len(key.strip()) < MIN_KEY_LENGTH:
+            raise MissingKeyError(
+                f"{KEY_ENV} is shorter than {MIN_KEY_LENGTH} characters: use a long random secret "
+                "(for example the output of `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        return None
     os.environ.pop(DEV_OK_ENV, None)
-    raise MissingKeyError(
-        f"{KEY_ENV} is not set and {landing} is not the generator's synthetic sample: "
-        "set a secret key for pseudonymous person keys before running on real extracts"
+    landing = Path(landing)
+    listed = read_marker(landing)
+    if not listed:
+        raise _refuse(f"{landing} holds no valid generator marker ({SYNTHETIC_MARKER} listing its files)")
+    for path in sorted(landing.glob(EXTRACT_GLOB)):
+        entry = listed.get(str(path.relative_to(landing)))
+        if entry is None or entry.get("bytes") != path.stat().st_size:
+            raise _refuse(f"{path} is not a file the generator wrote")
+    if warehouse is not None:
+        foreign = _foreign_loaded_files(Path(warehouse), listed)
+        if foreign:
+            raise _refuse(
+                f"the warehouse {warehouse} has held {len(foreign)} file(s) the generator did not write "
+                f"(e.g. {foreign[0]})"
+            )
+    os.environ[DEV_OK_ENV] = "1"
+    return (
+        f"note: {KEY_ENV} is not set; using the development key because {landing} holds "
+        "the generator's synthetic sample. Set the key for real data."
     )
 
 
 def secret_key() -> bytes:
     key = os.environ.get(KEY_ENV)
     if key:
+        if len(key.strip()) < MIN_KEY_LENGTH:
+            raise MissingKeyError(f"{KEY_ENV} is shorter than {MIN_KEY_LENGTH} characters")
         return key.encode("utf-8")
     if os.environ.get(DEV_OK_ENV) == "1":
         return DEVELOPMENT_KEY.encode("utf-8")

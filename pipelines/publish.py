@@ -1,87 +1,215 @@
-"""Write-audit-publish: copy the validated marts to a read-only publication, swapped in
-atomically, so a reader never sees half a publication and a failed run changes nothing.
+"""Write-audit-publish in two tiers (indicators.md s.6), swapped in atomically as one whole:
+a reader never sees half a publication, exports and reports can never disagree with the
+marts they came from, and a failed run changes nothing.
 
-    <output>/publications/<stamp>/marts.duckdb       every table of schema marts (as marts.<table>)
-    <output>/publications/<stamp>/parquet/<t>.parquet one file per mart
-    <output>/publications/<stamp>/validation.{html,json}
-    <output>/published -> publications/<stamp>      a symlink, replaced in one rename
+    <output>/publications/<stamp>/open/          the open publication (group-readable, read-only)
+        marts.duckdb                              the disclosure-controlled aggregate tables
+                                                  (dbt schema `publication`), as marts.<table>
+        parquet/<table>.parquet                   the same tables
+        exports/prp/, exports/phof/               CSV and Excel for people who receive files
+        reports/                                  slide pack and easy-read summary
+        validation.html, validation.json          the validation report of the run
+        notes.json                                what was published, when, and any accepted gate
+    <output>/publications/<stamp>/restricted/    record-level tables (owner only, 0600 in 0700)
+        restricted_marts.duckdb, parquet/          continuity_releases, recording_issues, er_outcomes
+    <output>/current -> publications/<stamp>     the one link that changes, in one rename
+    <output>/published  -> current/open          fixed links, so the familiar paths follow it
+    <output>/exports    -> current/open/exports
+    <output>/reports    -> current/open/reports
+    <output>/restricted -> current/restricted
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 KEEP = 2  # publications kept: the current one and the one before
+OPEN_SCHEMA = "publication"  # dbt's disclosure-controlled layer (models/publication/)
+RESTRICTED_TABLES = ("continuity_releases", "recording_issues", "er_outcomes")  # record-level marts
+RESTRICTED_NAME = "restricted_marts.duckdb"
+LINKS = {"published": "current/open", "exports": "current/open/exports", "reports": "current/open/reports"}
+LINKS["restricted"] = "current/restricted"
+
+OPEN_FILE, OPEN_DIR = 0o440, 0o750
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+
+# Builds the exports and reports of an open publication folder: (open folder) -> None.
+Builder = Callable[[Path], None]
 
 
 def published_path(output: Path) -> Path:
     return output / "published"
 
 
-def mart_tables(warehouse: Path) -> list[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
-        ).fetchall()
-    finally:
-        con.close()
+def restricted_path(output: Path) -> Path:
+    return output / "restricted"
+
+
+def _tables(con, catalog: str, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "order by table_name",
+        [catalog, schema],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
-def _read_only(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+def _copy_tables(con, source: str, tables: list[str], parquet: Path) -> None:
+    """Copy `source`.<table> into this database's main schema (opened as <file>.duckdb, the
+    tables read as marts.<table> when the file is attached as marts) and to Parquet."""
+    parquet.mkdir(parents=True, exist_ok=True)
+    for table in tables:
+        con.execute(f"create table main.{table} as select * from {source}.{table}")
+        con.execute(f"copy main.{table} to '{parquet / f'{table}.parquet'}' (format parquet)")
 
 
-def publish(warehouse: Path, output: Path, report_folder: Path | None = None) -> Path:
-    """Build a new publication beside the old one, then point `published` at it."""
-    tables = mart_tables(warehouse)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    releases = output / "publications"
-    releases.mkdir(parents=True, exist_ok=True, mode=0o700)
-    building = releases / f".{stamp}.building"
-    (building / "parquet").mkdir(parents=True, mode=0o700)
-    con = duckdb.connect(str(building / "marts.duckdb"))
+def _write_open(warehouse: Path, folder: Path) -> list[str]:
+    con = duckdb.connect(str(folder / "marts.duckdb"))
     try:
         con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        # tables go in the file's main schema: opened as marts.duckdb, `marts.phof_c20` names
-        # them (catalog marts), exactly as in the warehouse
-        for table in tables:
-            con.execute(f"create table main.{table} as select * from warehouse.marts.{table}")
-            con.execute(f"copy main.{table} to '{building / 'parquet' / f'{table}.parquet'}' (format parquet)")
+        tables = _tables(con, "warehouse", OPEN_SCHEMA)
+        if not tables:
+            raise RuntimeError(f"the warehouse has no {OPEN_SCHEMA} schema: run dbt before publishing")
+        _copy_tables(con, f"warehouse.{OPEN_SCHEMA}", tables, folder / "parquet")
         con.execute("detach warehouse")
     finally:
         con.close()
-    if report_folder is not None:
-        for name in ("validation.html", "validation.json"):
-            if (report_folder / name).exists():
-                shutil.copy2(report_folder / name, building / name)
-    _read_only(building)
-    final = releases / stamp
-    building.rename(final)
-    link = published_path(output)
-    staging_link = output / f".published.{stamp}"
+    return tables
+
+
+def _write_restricted(warehouse: Path, folder: Path) -> list[str]:
+    con = duckdb.connect(str(folder / RESTRICTED_NAME))
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        tables = [t for t in _tables(con, "warehouse", "marts") if t in RESTRICTED_TABLES]
+        _copy_tables(con, "warehouse.marts", tables, folder / "parquet")
+        con.execute("detach warehouse")
+    finally:
+        con.close()
+    return tables
+
+
+def _seal(folder: Path, file_mode: int, dir_mode: int) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_dir():
+            path.chmod(dir_mode)
+        else:
+            path.chmod(file_mode)
+    folder.chmod(dir_mode)
+
+
+def _unseal(folder: Path) -> None:
+    """Make a sealed publication removable again (its files are read-only)."""
+    for path in folder.rglob("*"):
+        path.chmod(stat.S_IRWXU if path.is_dir() else stat.S_IRUSR | stat.S_IWUSR)
+    folder.chmod(stat.S_IRWXU)
+
+
+def _point(output: Path, stamp: str) -> None:
+    """Swap `current` to the new publication in one rename, then make sure the fixed links
+    exist. A folder left where a link belongs by an older version is moved aside, never
+    deleted: it may hold something the pipeline did not write."""
+    staging_link = output / f".current.{stamp}"
     os.symlink(Path("publications") / stamp, staging_link)
-    os.replace(staging_link, link)  # atomic: readers see the old or the new publication
-    _prune(releases, keep=final)
-    return final
+    os.replace(staging_link, output / "current")  # atomic: readers see the old or the new
+    for name, target in LINKS.items():
+        link = output / name
+        if link.is_symlink():
+            if os.readlink(link) == target:
+                continue
+        elif link.exists():
+            link.rename(output / f"{name}.before-{stamp}")
+        tmp = output / f".{name}.{stamp}"
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
 
 
 def _prune(releases: Path, keep: Path) -> None:
     done = sorted(p for p in releases.iterdir() if p.is_dir() and not p.name.startswith("."))
     for old in done[:-KEEP]:
         if old != keep:
-            for path in old.rglob("*"):
-                if path.is_file():
-                    path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+            _unseal(old)
             shutil.rmtree(old, ignore_errors=True)
     for leftover in releases.glob(".*.building"):  # a run killed mid-publication
+        _unseal(leftover)
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _build(output: Path, fill: Callable[[Path, Path], list[str]], builders: list[Builder], notes: dict) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    output.mkdir(parents=True, exist_ok=True)
+    releases = output / "publications"
+    releases.mkdir(exist_ok=True, mode=OPEN_DIR)
+    building = releases / f".{stamp}.building"
+    open_dir, restricted_dir = building / "open", building / "restricted"
+    open_dir.mkdir(parents=True, mode=OPEN_DIR)
+    restricted_dir.mkdir(mode=PRIVATE_DIR)
+    tables = fill(open_dir, restricted_dir)
+    for build in builders:
+        build(open_dir)
+    (open_dir / "notes.json").write_text(
+        json.dumps({"published_at": stamp, "tables": tables, **notes}, indent=1, default=str) + "\n"
+    )
+    _seal(restricted_dir, stat.S_IRUSR, PRIVATE_DIR)
+    _seal(open_dir, OPEN_FILE, OPEN_DIR)
+    building.chmod(OPEN_DIR)
+    final = releases / stamp
+    building.rename(final)
+    _point(output, stamp)
+    _prune(releases, keep=final)
+    return final
+
+
+def publish(
+    warehouse: Path,
+    output: Path,
+    report_folder: Path | None = None,
+    builders: list[Builder] | None = None,
+    notes: dict | None = None,
+) -> Path:
+    """Build a whole new publication beside the old one (open marts, restricted marts,
+    validation report, then each builder: exports, reports), then point `current` at it."""
+
+    def fill(open_dir: Path, restricted_dir: Path) -> list[str]:
+        tables = _write_open(warehouse, open_dir)
+        _write_restricted(warehouse, restricted_dir)
+        if report_folder is not None:
+            for name in ("validation.html", "validation.json"):
+                if (report_folder / name).exists():
+                    shutil.copyfile(report_folder / name, open_dir / name)
+        return tables
+
+    return _build(output, fill, builders or [], notes or {})
+
+
+def republish(output: Path, builders: list[Builder], notes: dict | None = None) -> Path:
+    """A new publication with the current one's marts and validation report and freshly built
+    exports and reports (the exports-only job): the same atomic swap as `publish`."""
+    current = (output / "current").resolve()
+    if not (current / "open" / "marts.duckdb").exists():
+        raise RuntimeError(f"{output} holds no publication to rebuild the exports from")
+
+    def fill(open_dir: Path, restricted_dir: Path) -> list[str]:
+        for name in ("marts.duckdb", "parquet", "validation.html", "validation.json"):
+            _copy_any(current / "open" / name, open_dir / name)
+        for path in (current / "restricted").iterdir():
+            _copy_any(path, restricted_dir / path.name)
+        previous = json.loads((current / "open" / "notes.json").read_text())
+        return previous.get("tables", [])
+
+    return _build(output, fill, builders, {"republished_from": current.name, **(notes or {})})
+
+
+def _copy_any(source: Path, target: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=shutil.copyfile)
+    elif source.exists():
+        shutil.copyfile(source, target)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,15 +61,17 @@ def gather(con, rules: Rules) -> dict:
     data = {"national": national, "latest": latest, "rules": rules}
     if latest is None:
         return data
+    # Below England every figure comes from the publication's disclosure-controlled tables
+    # (models/publication/): rounded counts, rates recomputed from them, NULL where hidden.
     data["las"] = q(
         f"select geography_name, denominator, numerator, value_pct from marts.phof_c20 "
         f"where geography_type = 'local_authority' and period_type = 'financial_year' "
-        f"and period_start = date '{latest}' and denominator >= {rules.min_count}"
+        f"and period_start = date '{latest}' and value_pct is not null"
     )
     data["flows"] = q(
         f"select estab_code, exit_la_code, releases, value_pct from marts.continuity_flows "
         f"where period_type = 'financial_year' and period_start = date '{latest}' "
-        f"and releases >= {rules.min_count} order by releases desc limit 10"
+        f"and value_pct is not null order by releases desc, estab_code, exit_la_code limit 10"
     )
     data["funnel"] = q(
         f"select split_type, split_value, transferred, referral_received, appointment_offered, engaged, "
@@ -78,18 +79,18 @@ def gather(con, rules: Rules) -> dict:
         f"and period_type = 'financial_year' and period_start = date '{latest}'"
     )
     data["problems"] = q(
-        "select issue_type, count(*) as n, count(distinct case when fix_would_engage "
-        "then release_id end) as would_engage from marts.recording_issues "
-        "group by issue_type order by n desc"
+        "select issue_type, coalesce(sum(issues), 0) as n, coalesce(sum(releases_would_engage), 0) as would_engage "
+        "from marts.recording_issues_summary group by issue_type order by n desc"
     )
     data["inequality"] = q(
-        f"select variable, category, n, mean, lower_ci95, upper_ci95 from marts.inequality_breakdowns "
-        f"where outcome = 'engaged_within_21_days' and not adjusted and n >= {rules.min_count} "
-        f"and variable in ('age_band', 'sex', 'ethnic_group', 'imd_quintile') order by variable, category"
+        "select variable, category, n, mean, lower_ci95, upper_ci95 from marts.inequality_breakdowns "
+        "where outcome = 'engaged_within_21_days' and not adjusted and mean is not null "
+        "and variable in ('age_band', 'sex', 'ethnic_group', 'imd_quintile') order by variable, category"
     )
     data["er"] = q(
         "select site, delivery_model, outcome, n, value_pct, lower_ci95_pct, upper_ci95_pct "
-        "from marts.er_outcomes_summary where priority_group = 'all' order by site, outcome"
+        "from marts.er_outcomes_summary where priority_group = 'all' and value_pct is not null "
+        "order by site, outcome"
     )
     return data
 
@@ -180,7 +181,7 @@ def build_slides(data: dict) -> list[Slide]:
     if flows.height:
         fig, ax = plt.subplots(figsize=(8, 4.6))
         names = [f"{e} -> {la}" for e, la in zip(flows["estab_code"], flows["exit_la_code"], strict=True)][::-1]
-        shown = [int(rules.count(n)) for n in flows["releases"]][::-1]
+        shown = [int(n) for n in flows["releases"]][::-1]  # already rounded in the publication
         ax.barh(names, shown, color=COLOURS["main"])
         for y, (n, v) in enumerate(zip(shown, flows["value_pct"].to_list()[::-1], strict=True)):
             ax.text(n, y, f"  {n} released, {v:.0f}% engaged", va="center", fontsize=8)
@@ -236,7 +237,8 @@ def build_slides(data: dict) -> list[Slide]:
         slides.append(
             Slide(
                 "Recording problems that lower the rate",
-                f"{int(problems['n'].sum()):,} records to check in England. Fixing them could move up to {fixable:,} "
+                f"About {int(problems['n'].sum()):,} records to check in England (provider counts rounded to "
+                f"{rules.rounding_base}). Fixing them could move up to about {fixable:,} "
                 "releases into the numerator. Attributor mismatches also catch different people with the same "
                 "initials: check them, do not correct them blindly.",
                 _png(fig),
@@ -281,7 +283,7 @@ def build_slides(data: dict) -> list[Slide]:
     )
     if er.height:
         fig, ax = plt.subplots(figsize=(8, 4))
-        shown_er = er.filter(pl.col("n") >= rules.min_count)
+        shown_er = er  # only values the publication shows
         sites = shown_er["site"].unique(maintain_order=True).to_list()
         outcomes = shown_er["outcome"].unique(maintain_order=True).to_list()
         width = 0.8 / max(len(sites), 1)
@@ -504,30 +506,45 @@ h2{{font-size:1.5em;color:#005EB8}} img{{max-width:60%;display:block;margin:1em 
             plt.close(fig)
 
 
+REPORT_FILES = {
+    "slides": "continuity_slides.pptx",
+    "slides_html": "continuity_slides.html",
+    "easy_read": "easy_read.html",
+    "easy_read_pdf": "easy_read.pdf",
+}
+OWNER_MARK = ".continuity-reports"  # a folder holding this was made by build_reports
+
+
+class ForeignFolderError(RuntimeError):
+    """The output folder holds files the pipeline did not write."""
+
+
+def claim_folder(out: Path) -> None:
+    """Use `out` only if it is new, empty, or one this function made before: reports never
+    delete or overwrite what they did not write."""
+    if out.exists() and not (out / OWNER_MARK).exists() and any(out.iterdir()):
+        raise ForeignFolderError(
+            f"{out} already holds files the pipeline did not write; choose a new or empty folder for the reports"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / OWNER_MARK).write_text("Reports written by `continuity report`; rewritten on each call.\n")
+
+
 def build_reports(published: Path, out: Path, rules: Rules | None = None) -> dict[str, Path]:
-    """Write the slide pack and the easy-read summary from a publication into `out`."""
+    """Write the slide pack and the easy-read summary of an open publication into `out`:
+    each file written beside its final name and renamed over it, nothing else touched."""
     rules = rules or rules_from_project()
     con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
     try:
         data = gather(con, rules)
     finally:
         con.close()
-    building = out.with_name(f".{out.name}.building")
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir(parents=True)
+    claim_folder(out)
     slides = build_slides(data)
-    write_pptx(slides, building / "continuity_slides.pptx")
-    write_html_slides(slides, building / "continuity_slides.html")
-    write_easy_read(easy_read_pages(data), building / "easy_read.html", building / "easy_read.pdf")
-    old = out.with_name(f".{out.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    building.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
-    return {
-        "slides": out / "continuity_slides.pptx",
-        "slides_html": out / "continuity_slides.html",
-        "easy_read": out / "easy_read.html",
-        "easy_read_pdf": out / "easy_read.pdf",
-    }
+    building = {key: out / f".{name}.building" for key, name in REPORT_FILES.items()}
+    write_pptx(slides, building["slides"])
+    write_html_slides(slides, building["slides_html"])
+    write_easy_read(easy_read_pages(data), building["easy_read"], building["easy_read_pdf"])
+    for key, name in REPORT_FILES.items():
+        building[key].replace(out / name)
+    return {key: out / name for key, name in REPORT_FILES.items()}

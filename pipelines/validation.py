@@ -25,6 +25,11 @@ from pipelines.contract import PROJECT_DIR, SEEDS_DIR
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 EXAMPLES = 5
+# Columns that identify a person (indicators.md s.6): their failing values never reach a
+# report, a log or the terminal; the examples name the source file and line instead.
+IDENTIFYING_COLUMNS = frozenset(
+    {"crn", "client_id", "client", "first_initial", "surname_initial", "date_of_birth", "attributor_key"}
+)
 
 
 @dataclass
@@ -154,6 +159,7 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
                     or ",".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
                     or "table"
                 )
+                examples = [_plain(v) for v in (detail.get("partial_unexpected_list") or [])[:EXAMPLES]]
                 results.append(
                     ExpectationResult(
                         type=spec["type"],
@@ -161,7 +167,7 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
                         blocking=spec.get("blocking", True),
                         success=bool(r.success),
                         unexpected_count=detail.get("unexpected_count"),
-                        examples=[_plain(v) for v in (detail.get("partial_unexpected_list") or [])[:EXAMPLES]],
+                        examples=masked_examples(frame, kwargs, examples),
                         why=spec.get("why", ""),
                         observed=_plain(detail.get("observed_value", "")),
                     )
@@ -171,6 +177,29 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
             suite["name"], suite["asset"], suite.get("description", ""), results, error=" ".join(str(e).split())[:400]
         )
     return SuiteResult(suite["name"], suite["asset"], suite.get("description", ""), results)
+
+
+def masked_examples(frame, kwargs: dict, examples: list) -> list:
+    """Failing values as examples, except for identifying columns: there each example is the
+    source file and line of a row holding it (or just "masked" when the batch has no lineage)."""
+    columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    if not IDENTIFYING_COLUMNS.intersection(c.lower() for c in columns):
+        return examples
+    if not {"source_file", "line_number"} <= set(frame.columns):
+        return ["masked (identifying column)"] * len(examples)
+    located = []
+    for example in examples:
+        values = example if isinstance(example, list) and len(example) == len(columns) else [example]
+        match = None
+        for column, value in zip(columns, values, strict=False):
+            hit = frame[column].astype(str) == str(value)
+            match = hit if match is None else match & hit
+        rows = frame[match] if match is not None else frame.iloc[0:0]
+        if len(rows):
+            located.append(f"{rows['source_file'].iloc[0]} line {int(rows['line_number'].iloc[0])}")
+        else:
+            located.append("masked (identifying column)")
+    return located
 
 
 def _signature(type_: str, kwargs: dict, keys) -> str:
@@ -197,12 +226,20 @@ def _plain(value):
     return str(value)
 
 
-def write_report(results: list[SuiteResult], folder: Path, title: str) -> tuple[Path, Path]:
-    """The validation report of a run: JSON for machines, HTML (no CDN, no script) for people."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_report(
+    results: list[SuiteResult], folder: Path, title: str, expected: int | None = None
+) -> tuple[Path, Path]:
+    """The validation report of a run: JSON for machines, HTML (no CDN, no script) for people.
+    With `expected` suites, a report holding fewer is incomplete and never says passed (a run
+    killed half way through validation must not look like a pass)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    complete = expected is None or len(results) >= expected
     payload = {
         "title": title,
-        "passed": all(r.passed for r in results),
+        "complete": complete,
+        "suites_run": len(results),
+        "suites_expected": expected,
+        "passed": complete and all(r.passed for r in results),
         "suites": [{**asdict(r), "passed": r.passed} for r in results],
     }
     json_path = folder / "validation.json"
@@ -226,11 +263,12 @@ def write_report(results: list[SuiteResult], folder: Path, title: str) -> tuple[
                 f"<td>{html.escape(json.dumps(r.examples, default=str))}</td><td>{html.escape(r.why)}</td></tr>"
             )
         rows.append("</table>")
-    verdict = (
-        "Every blocking expectation passed."
-        if payload["passed"]
-        else "A blocking expectation failed: nothing was published."
-    )
+    if not complete:
+        verdict = f"Incomplete: {len(results)} of {expected} suites ran. Nothing is published from an incomplete run."
+    elif payload["passed"]:
+        verdict = "Every blocking expectation passed."
+    else:
+        verdict = "A blocking expectation failed: nothing was published."
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;width:100%}}
 td,th{{border:1px solid #bbb;padding:4px;text-align:left;font-size:90%}}.fail{{background:#f8d7da}}

@@ -1,6 +1,6 @@
-"""Great Expectations suites (expectations/*.json) as Dagster asset checks, and the
-publication they guard. A failing blocking expectation fails its check with severity ERROR,
-and the publication, which depends on every guarded asset, is then not materialised."""
+"""Great Expectations suites (expectations/*.json) as Dagster asset checks. A failing
+blocking expectation fails its check with severity ERROR, and the publication
+(assets/publication.py), which depends on every guarded asset, is then not materialised."""
 
 import json
 from dataclasses import asdict
@@ -8,10 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.dbt_project import DBT_PROJECT
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import WAREHOUSE_POOL, Settings
-from pipelines.publish import publish
+from dagster_project.settings import Settings
 from pipelines.validation import ExpectationResult, SuiteResult, load_suites, run_suite, write_report
 
 SUITES = load_suites()
@@ -24,16 +22,16 @@ def report_folder(settings: Settings, run_id: str) -> Path:
 def _record(settings: Settings, run_id: str, result: SuiteResult) -> Path:
     """Keep this suite's result and rewrite the run's report from every result so far."""
     folder = report_folder(settings, run_id)
-    (folder / "suites").mkdir(parents=True, exist_ok=True)
+    (folder / "suites").mkdir(parents=True, exist_ok=True, mode=0o700)
     (folder / "suites" / f"{result.name}.json").write_text(json.dumps(asdict(result), default=str))
     results = []
     for path in sorted((folder / "suites").glob("*.json")):
         data = json.loads(path.read_text())
         data["results"] = [ExpectationResult(**r) for r in data["results"]]
         results.append(SuiteResult(**data))
-    write_report(results, folder, f"Validation report, run {run_id}")
+    write_report(results, folder, f"Validation report, run {run_id}", expected=len(SUITES))
     latest = settings.output / "validation" / "latest"
-    latest.mkdir(parents=True, exist_ok=True)
+    latest.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name in ("validation.html", "validation.json"):
         (latest / name).write_bytes((folder / name).read_bytes())
     return folder
@@ -69,33 +67,3 @@ def _suite_check(suite: dict) -> dg.AssetChecksDefinition:
 
 
 SUITE_CHECKS = [_suite_check(s) for s in SUITES]
-
-
-def _mart_keys() -> list[dg.AssetKey]:
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
-    return sorted(
-        {
-            dg.AssetKey([n["name"]])
-            for n in manifest["nodes"].values()
-            if n["resource_type"] == "model" and n["fqn"][1] == "marts"
-        },
-        key=lambda k: k.path,
-    )
-
-
-@dg.asset(
-    key="publication",
-    group_name="publish",
-    deps=sorted({*_mart_keys(), *(dg.AssetKey([s["asset"]]) for s in SUITES)}, key=lambda k: k.path),
-    pool=WAREHOUSE_POOL,
-    owners=["team:continuity-data"],
-    kinds={"duckdb", "parquet"},
-    description=(
-        "The read-only publication: published/marts.duckdb and published/parquet/<mart>.parquet, with the "
-        "validation report; swapped in atomically, and only when every blocking expectation passed."
-    ),
-)
-def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    settings = warehouse.settings
-    folder = publish(settings.warehouse, settings.output, report_folder(settings, context.run_id))
-    return dg.MaterializeResult(metadata={"path": str(settings.output / "published"), "publication": str(folder)})

@@ -17,7 +17,7 @@ from tests.e2e.test_run import build_landing
 from tests.helpers import secure_row, write_extract
 
 CLI = [sys.executable, "-m", "dagster_project.cli"]
-ENV = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret"}
+ENV = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret-but-32-characters-long"}
 
 
 def run(root: Path) -> subprocess.CompletedProcess:

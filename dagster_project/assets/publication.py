@@ -1,0 +1,107 @@
+"""The publication, its exports and its reports: one step, one atomic swap
+(pipelines/publish.py), so the files people receive can never disagree with the published
+marts. Materialised only when every blocking check of every mart and suite passed."""
+
+import json
+
+import dagster as dg
+
+from dagster_project.assets.validation import SUITES, report_folder
+from dagster_project.dbt_project import DBT_PROJECT
+from dagster_project.resources import WarehouseResource
+from dagster_project.settings import WAREHOUSE_POOL
+from pipelines.exports import write_exports
+from pipelines.publish import publish, republish
+from pipelines.reports import build_reports
+
+PUBLICATION, EXPORTS, REPORTS = dg.AssetKey("publication"), dg.AssetKey("exports"), dg.AssetKey("reports")
+
+
+def _guarded_keys() -> list[dg.AssetKey]:
+    """Every mart and disclosure-controlled model, and every asset a suite guards."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    keys = {
+        dg.AssetKey([n["name"]])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["fqn"][1] in ("marts", "publication")
+    }
+    keys |= {dg.AssetKey([s["asset"]]) for s in SUITES}
+    return sorted(keys, key=lambda k: k.path)
+
+
+def _vintage(warehouse: WarehouseResource) -> str:
+    with warehouse.connect(read_only=True) as con:
+        dates = con.execute(
+            "select extract, max(extract_date) from raw.loaded_files group by extract order by extract"
+        ).fetchall()
+    return "Latest extract dates: " + ", ".join(f"{e} {d}" for e, d in dates) if dates else "No extracts loaded."
+
+
+def _builders(vintage: str) -> list:
+    def exports(open_dir):
+        write_exports(open_dir, open_dir / "exports", vintage)
+
+    def reports(open_dir):
+        build_reports(open_dir, open_dir / "reports")
+
+    return [exports, reports]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            PUBLICATION,
+            deps=_guarded_keys(),
+            group_name="publish",
+            owners=["team:continuity-data"],
+            kinds={"duckdb", "parquet"},
+            description=(
+                "The publication in two tiers: published/ (the open tier: disclosure-controlled aggregate marts as "
+                "marts.duckdb and Parquet, the validation report) and restricted/ (record-level marts, owner only); "
+                "swapped in atomically with its exports and reports, only when every blocking check passed."
+            ),
+        ),
+        dg.AssetSpec(
+            EXPORTS,
+            deps=[PUBLICATION],
+            group_name="exports",
+            owners=["team:continuity-data"],
+            kinds={"csv", "excel"},
+            description=(
+                "PRP inequality breakdown tables (CSV per outcome and adjustment, one Excel workbook) and the PHOF "
+                "2.16 tables (CSV), from the open publication, under <output>/exports."
+            ),
+        ),
+        dg.AssetSpec(
+            REPORTS,
+            deps=[PUBLICATION],
+            group_name="exports",
+            owners=["team:continuity-data"],
+            kinds={"pptx", "html", "pdf"},
+            description=(
+                "A slide pack (PPTX and HTML) and an easy-read summary (HTML and PDF) from the open publication, "
+                "under <output>/reports."
+            ),
+        ),
+    ],
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+)
+def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    settings = warehouse.settings
+    vintage = _vintage(warehouse)
+    notes = {"run_id": context.run_id, "vintage": vintage}
+    if PUBLICATION in context.selected_asset_keys:
+        folder = publish(
+            settings.warehouse,
+            settings.output,
+            report_folder(settings, context.run_id),
+            builders=_builders(vintage),
+            notes=notes,
+        )
+    else:  # the exports-only job: a new publication from the current one's marts
+        folder = republish(settings.output, _builders(vintage), notes=notes)
+    paths = {PUBLICATION: folder / "open", EXPORTS: folder / "open" / "exports", REPORTS: folder / "open" / "reports"}
+    for key in (PUBLICATION, EXPORTS, REPORTS):
+        if key in context.selected_asset_keys:
+            yield dg.MaterializeResult(asset_key=key, metadata={"path": str(paths[key]), "publication": folder.name})
