@@ -7,8 +7,9 @@
      12 -> 10, 13 -> 15).
    - disclosure_secondary(count, primary, national, partition_by, order_by): within one group
      of cells that add up to a published total (partition_by), when exactly one cell is
-     primary-suppressed, the smallest other non-zero cell (ties: the first by order_by), so
-     the first cannot be recovered by subtraction. `national` marks the total's own row(s),
+     primary-suppressed, the smallest other non-zero cell (ties: the first by order_by), or
+     a zero cell when every other cell is zero, so the first cannot be recovered by
+     subtraction. `national` marks the total's own row(s),
      which are never chosen and never counted.
    - value_note(key): the fixed text of a value note (var value_notes).
    Rates, means, intervals and standard deviations shown beside controlled counts are
@@ -25,7 +26,7 @@
 
 {% macro disclosure_secondary(count, primary, national, partition_by, order_by) -%}
     {%- set candidate -%}
-        (not ({{ national }}) and not ({{ primary }}) and {{ count }} > 0)
+        (not ({{ national }}) and not ({{ primary }}))
     {%- endset -%}
     (
         {{ candidate }}
@@ -33,7 +34,7 @@
             over (partition by {{ partition_by }}) = 1
         and row_number() over (
             partition by {{ partition_by }}, case when {{ candidate }} then 1 else 0 end
-            order by {{ count }}, {{ order_by }}
+            order by case when {{ count }} > 0 then 0 else 1 end, {{ count }}, {{ order_by }}
         ) = 1
     )
 {%- endmacro %}

@@ -170,7 +170,8 @@ def build_slides(data: dict) -> list[Slide]:
         slides.append(
             Slide(
                 f"Local authorities against England, {latest_label}",
-                f"Each dot is a local authority with at least {rules.min_count} judged releases ({las.height} areas). "
+                f"Each dot is a local authority whose rate is published ({las.height} areas; the others have too few "
+                "releases to show). "
                 f"{outside} lie outside the 99.8% control limits: their rate differs from England's by more than chance.",
                 _png(fig),
                 [str(las.height), str(outside)],

@@ -18,6 +18,7 @@ import csv
 import html
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def masked_examples(frame, kwargs: dict, examples: list) -> list:
         values = example if isinstance(example, list) and len(example) == len(columns) else [example]
         match = None
         for column, value in zip(columns, values, strict=False):
-            hit = frame[column].astype(str) == str(value)
+            hit = frame[column].map(_text) == _text(value)
             match = hit if match is None else match & hit
         rows = frame[match] if match is not None else frame.iloc[0:0]
         if len(rows):
@@ -200,6 +201,12 @@ def masked_examples(frame, kwargs: dict, examples: list) -> list:
         else:
             located.append("masked (identifying column)")
     return located
+
+
+def _text(value) -> str:
+    """A value as comparable text: a date or a midnight timestamp as YYYY-MM-DD."""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00:00(\.0+)?)?", text) else text
 
 
 def _signature(type_: str, kwargs: dict, keys) -> str:

@@ -114,5 +114,5 @@ def pinned_by_difference(total: int, shown: list[str]) -> bool:
     if len(hidden) == 1:
         return True  # total minus the others, each within 2: at most 5 values, often 1 in 1..7
     lowest_others = sum(max(0, int(s) - HALF) for s in shown if s != "*")
-    highest_one = total - lowest_others - (len(hidden) - 1)  # the other hidden cells at least 1 each
-    return highest_one <= min(HIDDEN)
+    # a secondary cell may be any size, even 0: the hidden cells share what the others leave
+    return total - lowest_others <= min(HIDDEN)

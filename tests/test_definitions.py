@@ -31,7 +31,7 @@ def test_definitions_load_with_every_layer_and_documented_assets():
     } <= keys
     graph = defs.resolve_asset_graph()
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
-    assert groups == {"ingest", "reference", "staging", "intermediate", "marts", "publish", "exports"}
+    assert groups == {"ingest", "reference", "staging", "intermediate", "marts", "publication", "publish", "exports"}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         if node.is_materializable:

@@ -1,4 +1,3 @@
-{{ config(alias='audit_attrition') }}
 -- marts.audit_attrition as published (indicators.md s.4): below England every funnel count is
 -- controlled (1-7 hidden, others rounded to 5), with one more cell hidden where a single
 -- hidden cell could be recovered from the other areas of its period or the other values of

@@ -1,4 +1,3 @@
-{{ config(alias='continuity_flows') }}
 -- marts.continuity_flows as published (indicators.md s.4): every count below England is
 -- controlled (1-7 hidden, others rounded to 5); one more cell is hidden where a single hidden
 -- cell could be recovered from its prison's or its area's total; the pick-up rate is

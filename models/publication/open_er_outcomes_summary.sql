@@ -1,4 +1,3 @@
-{{ config(alias='er_outcomes_summary') }}
 -- marts.er_outcomes_summary as published (indicators.md s.4). The pilot sites are below
 -- national level, so every count is controlled: 1-7 hidden, others rounded to 5, and one more
 -- priority group hidden where a single hidden one could be recovered from the site's 'all'

@@ -1,4 +1,3 @@
-{{ config(alias='inequality_breakdowns') }}
 -- marts.inequality_breakdowns as published for PRP (indicators.md s.4). Below the national
 -- row (variable total): the number of observations n and the number with the outcome x are
 -- controlled (1-7 hidden, others rounded to 5, one more category hidden where a single hidden

@@ -1,4 +1,3 @@
-{{ config(alias='phof_c20') }}
 -- marts.phof_c20 as published (indicators.md s.4): below England, counts of 1-7 hidden,
 -- other counts rounded to 5, one more cell hidden where a single hidden cell of a period and
 -- geography type could be recovered from England's total, and the rate and interval

@@ -1,4 +1,3 @@
-{{ config(alias='recording_issues_summary') }}
 -- marts.recording_issues_summary as published (indicators.md s.4): the counts of records to
 -- check per provider are controlled like every other count below national level (1-7 hidden,
 -- others rounded to 5, one more hidden where a single hidden one could be recovered from the

@@ -52,7 +52,11 @@ def test_good_data_is_published(published):
     assert link.is_symlink()
     assert f"Published: {link}" in first.stdout
     parquet = sorted(p.name for p in (link / "parquet").iterdir())
-    assert {"phof_c20.parquet", "continuity_releases.parquet", "continuity_flows.parquet"} <= set(parquet)
+    assert {"phof_c20.parquet", "continuity_flows.parquet", "inequality_breakdowns.parquet"} <= set(parquet)
+    # record-level tables are in the restricted tier only
+    assert "continuity_releases.parquet" not in parquet
+    restricted = sorted(p.name for p in (root / "wh" / "restricted" / "parquet").iterdir())
+    assert restricted == ["continuity_releases.parquet", "er_outcomes.parquet", "recording_issues.parquet"]
     con = duckdb.connect(str(link / "marts.duckdb"), read_only=True)
     # the e2e fixture's England figure for 2023-24: 1 of 2 judged releases engaged
     assert con.execute(

@@ -53,3 +53,52 @@ def test_seed_placeholders_resolve_to_the_seed_values():
         "value_set": ["01", "02", "03", "04", "05", "06", "07"]
     }
     assert resolve({"n": {"$seed_count": "local_authorities"}}) == {"n": 152}
+
+
+def test_identifying_values_never_reach_a_report_only_their_file_and_line(tmp_path):
+    # a DOB after the reception date fails; its value must not be an example, the row's
+    # source file and line are (indicators.md s.6)
+    from pipelines.validation import write_report
+
+    con = duckdb.connect()
+    con.execute(
+        "create table s as select * from (values (date '1990-05-17', date '2023-01-10', 'f_20230630.csv', 4), "
+        "(date '2024-02-29', date '2023-01-10', 'f_20230630.csv', 7)) v(date_of_birth, reception_date, "
+        "source_file, line_number)"
+    )
+    suite = {
+        "name": "s",
+        "asset": "s",
+        "batches": [
+            {
+                "sql": "select * from s",
+                "expectations": [
+                    {
+                        "type": "expect_column_pair_values_a_to_be_greater_than_b",
+                        "kwargs": {"column_A": "reception_date", "column_B": "date_of_birth"},
+                    },
+                    {"type": "expect_column_values_to_be_null", "kwargs": {"column": "date_of_birth"}},
+                ],
+            }
+        ],
+    }
+    result = run_suite(con, suite)
+    assert result.results[0].examples == ["f_20230630.csv line 7"]
+    assert result.results[1].examples == ["f_20230630.csv line 4", "f_20230630.csv line 7"]
+    _, html = write_report([result], tmp_path, "t", expected=1)
+    assert "2024-02-29" not in html.read_text() and "1990-05-17" not in html.read_text()
+    assert "2024-02-29" not in result.summary()
+
+
+def test_a_report_of_a_run_killed_half_way_never_says_passed(tmp_path):
+    import json
+
+    from pipelines.validation import SuiteResult, write_report
+
+    passing = SuiteResult("a", "a", "", [])
+    json_path, html = write_report([passing, passing], tmp_path, "t", expected=15)
+    report = json.loads(json_path.read_text())
+    assert report["passed"] is False and report["complete"] is False
+    assert "Incomplete: 2 of 15 suites ran." in html.read_text()
+    json_path, html = write_report([passing] * 15, tmp_path, "t", expected=15)
+    assert json.loads(json_path.read_text())["passed"] is True
