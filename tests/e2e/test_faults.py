@@ -123,3 +123,18 @@ def _no_structured_start(con, episode: str, release: str) -> bool:
 
 
 GENUINE = {"attributor_mismatch": _three_of_four, "no_structured_intervention": _no_structured_start}
+
+
+def test_the_faulted_samples_exports_survive_the_recomputation_attack(faulted):
+    # docs/disclosure.md: no row of any CSV export pins an exact count the rounding hid
+    from pathlib import Path
+
+    from tests.disclosure_attack import leaking_rows, read_csv
+
+    _, con, _ = faulted
+    warehouse = Path(
+        con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]
+    )
+    exports = warehouse.parent / "exports"
+    assert sum(len(read_csv(p)) for p in exports.rglob("*.csv")) > 100
+    assert leaking_rows(exports) == []
