@@ -165,7 +165,9 @@ def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
     if not (landing / "SYNTHETIC.json").exists():
         shutil.rmtree(landing.parent, ignore_errors=True)
         results["generation"] = [
-            measure([str(BIN / "continuity"), "generate", "--out", str(landing), "--scale", f"{scale:g}", "--years", "3"])
+            measure(
+                [str(BIN / "continuity"), "generate", "--out", str(landing), "--scale", f"{scale:g}", "--years", "3"]
+            )
         ]
     stage_times: dict[str, list[float]] = {}
     for _ in range(repeats):
