@@ -1,7 +1,8 @@
 """`make bench`: how fast the pipeline is, how its cost grows, and against what a user
 would otherwise write. Speed targets live here, never in timed tests.
 
-For each scale: generate the synthetic extracts (timed), run the whole pipeline (`continuity
+For each scale: generate the synthetic extracts (three financial years, pinned so results stay
+comparable with earlier runs; timed), run the whole pipeline (`continuity
 run`, timed, with its per-step times), re-run `dbt build` alone, and time two baselines that
 compute the same C20 table from the same landing folder (a hand-written DuckDB SQL script and
 a pandas script), after checking that both give the pipeline's numbers. Wall time, CPU time
@@ -164,7 +165,9 @@ def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
     if not (landing / "SYNTHETIC.json").exists():
         shutil.rmtree(landing.parent, ignore_errors=True)
         results["generation"] = [
-            measure([str(BIN / "continuity"), "generate", "--out", str(landing), "--scale", f"{scale:g}"])
+            measure(
+                [str(BIN / "continuity"), "generate", "--out", str(landing), "--scale", f"{scale:g}", "--years", "3"]
+            )
         ]
     stage_times: dict[str, list[float]] = {}
     for _ in range(repeats):

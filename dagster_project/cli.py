@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", required=True)
     gen.add_argument("--seed", type=int, default=2016)
     gen.add_argument("--scale", type=float, default=1.0)
-    gen.add_argument("--years", type=int, default=3)
+    gen.add_argument("--years", type=int, default=5)  # GeneratorConfig.years: five, for a recent trend
     gen.add_argument("--faults", type=float, default=0.0)
     gen.set_defaults(func=cmd_generate)
 

@@ -28,3 +28,24 @@
 {% macro quarter_end(date_expr) -%}
     {{ add_to_date('day', -1, dbt.dateadd('month', 3, dbt.date_trunc('quarter', date_expr))) }}
 {%- endmacro %}
+
+{# Three-letter English month name of a date (Jan .. Dec), without engine date formats. #}
+{% macro month_abbreviation(date_expr) -%}
+    case extract(month from {{ date_expr }})
+    {%- for name in ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] %}
+        when {{ loop.index }} then '{{ name }}'
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{# A period as Fingertips writes it: a financial year starting in 2023 is `2023/24`; any other
+   period is `Jan 2024 - Dec 2024` (first and last month). #}
+{% macro fingertips_period_label(period_type, period_start, period_end) -%}
+    case when {{ period_type }} = 'financial_year' then
+        {{ dbt.concat([as_text("extract(year from " ~ period_start ~ ")"), "'/'",
+                       dbt.right(as_text("extract(year from " ~ period_start ~ ") + 1"), "2")]) }}
+    else
+        {{ dbt.concat([month_abbreviation(period_start), "' '", as_text("extract(year from " ~ period_start ~ ")"),
+                       "' - '", month_abbreviation(period_end), "' '", as_text("extract(year from " ~ period_end ~ ")")]) }}
+    end
+{%- endmacro %}

@@ -43,7 +43,7 @@ def inject_recording_problems(
 ):
     """Inject every recording problem type; return the (possibly extended) secure arrays."""
     found = manifest["recording_problems"]
-    consequences = manifest.setdefault("consequential_recording_problems", [])
+    manifest.setdefault("consequential_recording_problems", [])
     secure_id = secure["EPISODID"]
     comm_id = community["EPISODID"]
     engaged_js = rng.permutation(engaged_js)
@@ -71,15 +71,8 @@ def inject_recording_problems(
         secure_visible[i] = new_exit
         corrections[i] = False
         record("exit_date_after_triage", secure_id[i], comm_id[j])
-        if interventions["MODST"][j] < new_exit:  # its structured start now precedes the exit
-            consequences.append(
-                {
-                    "issue_type": "no_structured_intervention",
-                    "record_id": str(comm_id[j]),
-                    "related_record_id": str(secure_id[i]),
-                    "because": "exit_date_after_triage",
-                }
-            )
+        # its structured start may now precede the exit: that is this problem (3), not
+        # problem 5, which indicators.md s.2 leaves a structured start before release out of
     # 5: the only structured intervention is recorded as recovery support
     for j in type5:
         interventions["MODAL"][j] = "06"

@@ -7,7 +7,8 @@ England per year generated (~30,000 qualifying releases, ~45,000 secure episodes
 community episodes, ~150,000 nDelius cases in all, a few hundred accepted Enhanced RECONNECT
 referrals at two sites).
 
-The calendar is fixed (financial years ending 31 March 2026, quarterly extract files) so
+The calendar is fixed (`years` financial years ending 31 March 2026, five by default so every
+area has the five years a recent trend needs; quarterly extract files) so
 output never depends on today's date. Each record is written in the quarterly file after its
 last event (fields later than the final extract date are blank), and ~2% of releases are
 first sent with a wrong prison exit date and corrected in the next quarter's file.
@@ -54,7 +55,8 @@ WELSH_LAS = np.array(["W06000015", "W06000011", "W06000022"])
 class GeneratorConfig:
     seed: int = 2016
     scale: float = 1.0
-    years: int = 3
+    # five financial years by default, so every area can carry a recent trend (issue 23)
+    years: int = 5
     faults: float = 0.0
 
 

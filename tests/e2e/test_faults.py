@@ -105,8 +105,9 @@ def _three_of_four(con, episode: str, release: str) -> bool:
 
 
 def _no_structured_start(con, episode: str, release: str) -> bool:
-    """Problem 5 by hand: same person, triaged within 21 days of the exit, has interventions,
-    none a structured start 0-21 days after the exit."""
+    """Problem 5 by hand (indicators.md s.2): same person, triaged within 21 days of the exit,
+    has interventions, and every structured one (if any) started more than 21 days after the
+    exit: none before the exit (problem 3's), none in the window, none without a start."""
     row = con.execute(
         """select c.attributor_key = s.attributor_key,
                   abs(date_diff('day', s.prison_exit_date, c.triage_date)) <= 21,
@@ -114,7 +115,7 @@ def _no_structured_start(con, episode: str, release: str) -> bool:
                   (select count(*) from staging.stg_ndtms__interventions i
                      join reference.modalities m on i.modality_code = m.modality_code
                     where i.episode_id = c.episode_id and m.is_structured
-                      and date_diff('day', s.prison_exit_date, i.start_date) between 0 and 21)
+                      and (i.start_date is null or date_diff('day', s.prison_exit_date, i.start_date) <= 21))
            from staging.stg_ndtms__community_episodes c, staging.stg_ndtms__secure_episodes s
            where c.episode_id = ? and s.episode_id = ?""",
         [episode, release],

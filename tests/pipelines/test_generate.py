@@ -34,11 +34,12 @@ def test_same_seed_gives_identical_files(landing, tmp_path):
     assert digest(other) != digest(landing)
 
 
-def test_quarterly_files_for_three_financial_years(landing):
+def test_quarterly_files_for_five_financial_years_by_default(landing):
     files = sorted(p.name for p in (landing / "ndtms_secure").iterdir())
-    # 1 April 2023 to 31 March 2026: 12 quarter ends
-    assert len(files) == 12
-    assert files[0] == "ndtms_secure_20230630.csv" and files[-1] == "ndtms_secure_20260331.csv"
+    # the default is five financial years, the span a recent trend needs:
+    # 1 April 2021 to 31 March 2026, 5 x 4 = 20 quarter ends
+    assert len(files) == 20
+    assert files[0] == "ndtms_secure_20210630.csv" and files[-1] == "ndtms_secure_20260331.csv"
     assert (landing / "SYNTHETIC.json").exists()
 
 
@@ -53,13 +54,13 @@ def test_every_generated_row_passes_the_contract(landing):
 
 
 def test_volumes_scale_with_england(landing):
-    # scale 0.02 x 3 years: ~45,000 x 0.06 = 2,700 secure episodes (+ ~2% corrections),
-    # ~280,000 x 0.06 = 16,800 community episodes, ~150,000 x 0.02 = 3,000 nDelius cases
+    # scale 0.02 x 5 years: ~45,000 x 0.1 = 4,500 secure episodes (+ ~2% corrections),
+    # ~280,000 x 0.1 = 28,000 community episodes, ~150,000 x 0.02 = 3,000 nDelius cases
     secure = pl.read_csv(landing / "ndtms_secure" / "*.csv", infer_schema=False)
     community = pl.read_csv(landing / "ndtms_community" / "*.csv", infer_schema=False)
     cases = pl.read_csv(landing / "ndelius_cases" / "*.csv", infer_schema=False)
-    assert 2_500 <= secure.height <= 2_900
-    assert 15_000 <= community.height <= 18_500
+    assert 4_200 <= secure.height <= 4_800
+    assert 25_000 <= community.height <= 31_000
     assert 2_800 <= cases.height <= 3_200
     # some later files correct earlier records: a key sent twice with different exit dates
     repeated = secure.group_by("EPISODID").agg(pl.col("PRISEXDT").n_unique().alias("n")).filter(pl.col("n") > 1)

@@ -2,9 +2,20 @@
 -- referral received (a community episode of the same person with REFLD from
 -- var('referral_days_before_release') days before the exit to 21 days after it), appointment
 -- offered (an intervention of such an episode with FAOMODDT set), engaged (the C20 rule).
-with releases as (select * from {{ ref('continuity_releases') }}),
+-- A funnel never grows: a release reached a step when it reached it or any later step (an
+-- engaged release with no recorded referral still counts as referred); the *_recorded
+-- columns say whether the step itself is in the records, so a skipped step is a recording gap.
+with profiles as (select * from {{ ref('int_release_profiles') }}),
+engagement as (select * from {{ ref('int_release_engagement') }}),
 matches as (select * from {{ ref('int_release_community_matches') }}),
 interventions as (select * from {{ ref('stg_ndtms__interventions') }}),
+
+releases as (
+    select p.*, e.status
+    from profiles as p
+    inner join engagement as e on p.release_id = e.release_id
+    where e.status in ('engaged', 'not_engaged')
+),
 
 referrals as (
     select * from matches
@@ -22,23 +33,33 @@ offered as (
     where i.first_appointment_offered_date is not null
 ),
 
-final as (
+recorded as (
     select
-        r.release_id,
-        r.prison_exit_date,
-        r.estab_code,
-        r.exit_la_code,
-        r.region_code,
-        r.inreach,
-        r.substance_group,
-        r.custody_length_band,
-        referred.release_id is not null as referral_received,
-        offered.release_id is not null as appointment_offered,
-        r.status = 'engaged' as engaged
+        r.*,
+        referred.release_id is not null as referral_recorded,
+        offered.release_id is not null as appointment_recorded,
+        r.status = 'engaged' as is_engaged
     from releases as r
     left join referred on r.release_id = referred.release_id
     left join offered on r.release_id = offered.release_id
-    where r.status in ('engaged', 'not_engaged')
+),
+
+final as (
+    select
+        release_id,
+        prison_exit_date,
+        estab_code,
+        exit_la_code,
+        region_code,
+        inreach,
+        substance_group,
+        custody_length_band,
+        referral_recorded or appointment_recorded or is_engaged as referral_received,
+        appointment_recorded or is_engaged as appointment_offered,
+        is_engaged as engaged,
+        referral_recorded,
+        appointment_recorded
+    from recorded
 )
 
 select * from final

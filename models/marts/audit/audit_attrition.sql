@@ -2,6 +2,8 @@
 -- authority (of the reference table) and each prison, overall and split by in-reach,
 -- substance group and length of custody: releases transferred -> referral received ->
 -- appointment offered -> engaged -> not engaged. Judged releases only (pending excluded).
+-- A funnel never grows: each step counts the releases that reached it or any later step;
+-- beside it, the recording gap counts those that reached it without the step recorded.
 with steps as (select * from {{ ref('int_release_funnel_steps') }}),
 periods as (select * from {{ ref('int_reporting_periods') }}),
 
@@ -35,7 +37,9 @@ counted as (
         count(*) as transferred,
         cast(sum(case when st.referral_received then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_received,
         cast(sum(case when st.appointment_offered then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_offered,
-        cast(sum(case when st.engaged then 1 else 0 end) as {{ dbt.type_bigint() }}) as engaged
+        cast(sum(case when st.engaged then 1 else 0 end) as {{ dbt.type_bigint() }}) as engaged,
+        cast(sum(case when st.referral_received and not st.referral_recorded then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_recording_gap,
+        cast(sum(case when st.appointment_offered and not st.appointment_recorded then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_recording_gap
     from steps as st
     inner join periods as p
         on st.prison_exit_date >= p.period_start and st.prison_exit_date <= p.period_end
@@ -59,7 +63,9 @@ final as (
         appointment_offered,
         engaged,
         transferred - engaged as not_engaged,
-        {{ pct('engaged', 'transferred') }} as engaged_pct
+        {{ pct('engaged', 'transferred') }} as engaged_pct,
+        referral_recording_gap,
+        appointment_recording_gap
     from counted
 )
 

@@ -1,89 +1,55 @@
 -- PHOF 2.16 / C20 for every reporting period and geography (indicators.md s.1): England,
 -- every region and every English upper-tier LA of the reference table (0 denominators give
 -- NULL value and interval), and every prison in the reference table or with releases.
--- Pending releases count in neither numerator nor denominator.
-with releases as (
-    select * from {{ ref('continuity_releases') }}
-),
-
-periods as (select * from {{ ref('int_reporting_periods') }}),
-regions as (select * from {{ ref('regions') }}),
-local_authorities as (select * from {{ ref('local_authorities') }}),
-prisons as (select * from {{ ref('prisons') }}),
-
-release_periods as (
-    select p.period_type, p.period_start, p.period_end, r.*
-    from releases as r
-    inner join periods as p
-        on r.prison_exit_date >= p.period_start and r.prison_exit_date <= p.period_end
-),
-
-release_geographies as (
-    select period_type, period_start, period_end, 'england' as geography_type,
-           '{{ var("england_code") }}' as geography_code, status
-    from release_periods
-    union all
-    select period_type, period_start, period_end, 'region', region_code, status
-    from release_periods where region_code is not null
-    union all
-    select period_type, period_start, period_end, 'local_authority', exit_la_code, status
-    from release_periods where region_code is not null
-    union all
-    select period_type, period_start, period_end, 'prison', estab_code, status
-    from release_periods
-),
-
-counts as (
-    select
-        period_type, period_start, period_end, geography_type, geography_code,
-        cast(sum(case when status in ('engaged', 'not_engaged') then 1 else 0 end) as {{ dbt.type_bigint() }}) as denominator,
-        cast(sum(case when status = 'engaged' then 1 else 0 end) as {{ dbt.type_bigint() }}) as numerator,
-        cast(sum(case when status = 'pending' then 1 else 0 end) as {{ dbt.type_bigint() }}) as pending
-    from release_geographies
-    group by period_type, period_start, period_end, geography_type, geography_code
-),
-
-geographies as (
-    select 'england' as geography_type, '{{ var("england_code") }}' as geography_code, 'England' as geography_name
-    union all
-    select 'region', region_code, region_name from regions
-    union all
-    select 'local_authority', la_code, la_name from local_authorities
-    union all
-    select 'prison', estab_code, prison_name from prisons
-    union all
-    select distinct 'prison', r.estab_code, cast(null as {{ dbt.type_string() }})
-    from releases as r
-    left join prisons as p on r.estab_code = p.estab_code
-    where p.estab_code is null
-),
-
-frame as (
-    select p.period_type, p.period_start, p.period_end, g.geography_type, g.geography_code, g.geography_name
-    from periods as p
-    cross join geographies as g
-),
+-- Pending releases count in neither numerator nor denominator. The first twelve columns are
+-- the original contract; the Fingertips-style columns (99.8% interval, comparisons, recent
+-- trend, period label, value note) are appended after them, each from its own model.
+with counts as (select * from {{ ref('int_c20_counts') }}),
+comparisons as (select * from {{ ref('int_c20_comparisons') }}),
+trends as (select * from {{ ref('int_c20_trends') }}),
+period_labels as (select * from {{ ref('int_c20_period_labels') }}),
+value_notes as (select * from {{ ref('int_c20_value_notes') }}),
 
 final as (
     select
-        f.period_type,
-        f.period_start,
-        f.period_end,
-        f.geography_type,
-        f.geography_code,
-        f.geography_name,
-        coalesce(c.denominator, 0) as denominator,
-        coalesce(c.numerator, 0) as numerator,
-        coalesce(c.pending, 0) as pending,
-        {{ pct('c.numerator', 'c.denominator') }} as value_pct,
-        {{ wilson_lower_pct('c.numerator', 'c.denominator') }} as lower_ci95_pct,
-        {{ wilson_upper_pct('c.numerator', 'c.denominator') }} as upper_ci95_pct
-    from frame as f
-    left join counts as c
-        on f.period_type = c.period_type
-       and f.period_start = c.period_start
-       and f.geography_type = c.geography_type
-       and f.geography_code = c.geography_code
+        c.period_type,
+        c.period_start,
+        c.period_end,
+        c.geography_type,
+        c.geography_code,
+        c.geography_name,
+        c.denominator,
+        c.numerator,
+        c.pending,
+        c.value_pct,
+        c.lower_ci95_pct,
+        c.upper_ci95_pct,
+        c.lower_ci998_pct,
+        c.upper_ci998_pct,
+        c.parent_region_code,
+        cmp.compared_with_england_95,
+        cmp.compared_with_england_998,
+        cmp.compared_with_region_95,
+        cmp.compared_with_region_998,
+        t.recent_trend,
+        t.trend_chi_square,
+        t.trend_period_start,
+        t.trend_period_end,
+        l.period_label,
+        l.period_sort_key,
+        v.value_note
+    from counts as c
+    left join comparisons as cmp
+        on c.period_type = cmp.period_type and c.period_start = cmp.period_start
+       and c.geography_type = cmp.geography_type and c.geography_code = cmp.geography_code
+    left join trends as t
+        on c.period_type = t.period_type and c.period_start = t.period_start
+       and c.geography_type = t.geography_type and c.geography_code = t.geography_code
+    left join period_labels as l
+        on c.period_type = l.period_type and c.period_start = l.period_start
+    left join value_notes as v
+        on c.period_type = v.period_type and c.period_start = v.period_start
+       and c.geography_type = v.geography_type and c.geography_code = v.geography_code
 )
 
 select * from final
