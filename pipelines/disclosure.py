@@ -19,6 +19,12 @@ from pipelines.contract import PROJECT_DIR
 SUPPRESSED = "*"  # how a hidden count or value is shown in files and reports
 
 
+@cache
+def project_vars() -> dict:
+    """The vars of dbt_project.yml: where every rule parameter and label is declared."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
 @dataclass(frozen=True)
 class Rules:
     min_count: int = 8
@@ -31,8 +37,7 @@ class Rules:
 
 @cache
 def rules_from_project() -> Rules:
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
-    v = project["vars"]
+    v = project_vars()
     return Rules(
         min_count=int(v["disclosure_min_count"]),
         rounding_base=int(v["disclosure_rounding_base"]),

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.disclosure import SUPPRESSED, rules_from_project
+from pipelines.disclosure import SUPPRESSED, project_vars, rules_from_project
 
 VARIABLE_LABELS = {
     "total": "Total",
@@ -37,13 +37,56 @@ PHOF_TABLES = {
     "phof_c20": {
         "order": "period_type, period_start, geography_type, geography_code",
         "counts": ["denominator", "numerator", "pending"],
-        "rates": {"value_pct": 1, "lower_ci95_pct": 1, "upper_ci95_pct": 1},
+        "rates": {
+            "value_pct": 1,
+            "lower_ci95_pct": 1,
+            "upper_ci95_pct": 1,
+            "lower_ci998_pct": 1,
+            "upper_ci998_pct": 1,
+            "trend_chi_square": 2,
+        },
     },
     "continuity_flows": {
         "order": "period_type, period_start, estab_code, exit_la_code",
         "counts": ["releases", "engaged", "pending"],
         "rates": {"value_pct": 1},
     },
+}
+
+
+FINGERTIPS_COLUMNS = [
+    "Indicator ID",
+    "Indicator Name",
+    "Parent Code",
+    "Parent Name",
+    "Area Code",
+    "Area Name",
+    "Area Type",
+    "Sex",
+    "Age",
+    "Category Type",
+    "Category",
+    "Time period",
+    "Value",
+    "Lower CI 95.0 limit",
+    "Upper CI 95.0 limit",
+    "Lower CI 99.8 limit",
+    "Upper CI 99.8 limit",
+    "Count",
+    "Denominator",
+    "Value note",
+    "Recent Trend",
+    "Compared to England value or percentiles",
+    "Compared to Region value or percentiles",
+    "Time period Sortable",
+    "New data",
+    "Compared to goal",
+]
+AREA_TYPES = {
+    "england": "England",
+    "region": "Region",
+    "local_authority": "Upper tier local authority",
+    "prison": "Prison",
 }
 
 
@@ -69,7 +112,7 @@ def shown(df: pl.DataFrame, counts: list[str], rates: dict[str, int], note: str 
             for c in counts
         ),
         *(
-            pl.when(suppressed)
+            pl.when(suppressed & pl.col(r).is_null())
             .then(pl.lit(SUPPRESSED))
             .when(pl.col(r).is_null())
             .then(pl.lit(""))
@@ -110,6 +153,61 @@ def phof_tables(con) -> dict[str, pl.DataFrame]:
         data = con.sql(f"select * from marts.{name} order by {spec['order']}").pl()
         tables[name] = shown(data, spec["counts"], spec["rates"])
     return tables
+
+
+def fingertips_table(con) -> pl.DataFrame:
+    """marts.phof_c20 of the open publication in the layout of a Fingertips data download
+    (docs/methodology.md): one row per area and period, the published (controlled) figures,
+    an empty cell with its value note where a figure is not shown, comparisons at 95%."""
+    v = project_vars()
+    c20 = con.sql(
+        "select * from marts.phof_c20 order by period_type, period_sort_key, "
+        "case geography_type when 'england' then 0 when 'region' then 1 when 'local_authority' then 2 else 3 end, "
+        "geography_code"
+    ).pl()
+    regions = (
+        c20.filter(pl.col("geography_type") == "region")
+        .select(pl.col("geography_code").alias("parent_region_code"), pl.col("geography_name").alias("_region_name"))
+        .unique()
+    )
+    england = v["england_code"]
+    c20 = c20.join(regions, on="parent_region_code", how="left")
+    is_england = pl.col("geography_type") == "england"
+    parent_code = pl.when(is_england).then(None).otherwise(pl.coalesce("parent_region_code", pl.lit(england)))
+    parent_name = pl.when(is_england).then(None).otherwise(pl.coalesce("_region_name", pl.lit("England")))
+
+    def number(column: str, decimals: int | None = None) -> pl.Expr:
+        value = pl.col(column).round(decimals) if decimals is not None else pl.col(column)
+        return value.cast(pl.String)
+
+    return c20.select(
+        pl.lit(str(v["fingertips_indicator_id"])).alias("Indicator ID"),
+        pl.lit(v["fingertips_indicator_name"]).alias("Indicator Name"),
+        parent_code.alias("Parent Code"),
+        parent_name.alias("Parent Name"),
+        pl.col("geography_code").alias("Area Code"),
+        pl.col("geography_name").alias("Area Name"),
+        pl.col("geography_type").replace_strict(AREA_TYPES, default=pl.col("geography_type")).alias("Area Type"),
+        pl.lit("Persons").alias("Sex"),
+        pl.lit(f"{v['adult_age']}+ yrs").alias("Age"),
+        pl.lit(None, pl.String).alias("Category Type"),
+        pl.lit(None, pl.String).alias("Category"),
+        pl.col("period_label").alias("Time period"),
+        number("value_pct", 1).alias("Value"),
+        number("lower_ci95_pct", 1).alias("Lower CI 95.0 limit"),
+        number("upper_ci95_pct", 1).alias("Upper CI 95.0 limit"),
+        number("lower_ci998_pct", 1).alias("Lower CI 99.8 limit"),
+        number("upper_ci998_pct", 1).alias("Upper CI 99.8 limit"),
+        number("numerator").alias("Count"),
+        number("denominator").alias("Denominator"),
+        pl.col("value_note").alias("Value note"),
+        pl.col("recent_trend").alias("Recent Trend"),
+        pl.col("compared_with_england_95").alias("Compared to England value or percentiles"),
+        pl.col("compared_with_region_95").alias("Compared to Region value or percentiles"),
+        pl.col("period_sort_key").cast(pl.String).alias("Time period Sortable"),
+        pl.lit(None, pl.String).alias("New data"),
+        pl.lit(None, pl.String).alias("Compared to goal"),
+    )
 
 
 def _notes(vintage: str, min_count: int, rounding_base: int) -> list[tuple[str, str]]:
@@ -219,6 +317,7 @@ def write_exports(published: Path, exports: Path, vintage: str) -> Path:
     try:
         prp = prp_tables(con)
         phof = phof_tables(con)
+        fingertips = fingertips_table(con)
     finally:
         con.close()
     for (outcome, adjusted), table in prp.items():
@@ -226,4 +325,5 @@ def write_exports(published: Path, exports: Path, vintage: str) -> Path:
     _write_workbook(exports / "prp" / "inequality_breakdowns.xlsx", prp, vintage, rules.min_count, rules.rounding_base)
     for name, table in phof.items():
         _safe(table).write_csv(exports / "phof" / f"{name}.csv")
+    _safe(fingertips).write_csv(exports / "phof" / "phof_c20_fingertips.csv")
     return exports

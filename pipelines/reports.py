@@ -24,7 +24,6 @@ import polars as pl
 
 from pipelines.disclosure import Rules, rules_from_project
 
-Z95, Z998 = 1.959964, 3.090232
 COLOURS = {"main": "#005EB8", "light": "#41B6E6", "grey": "#768692", "warn": "#DA291C"}  # NHS palette
 
 
@@ -64,9 +63,10 @@ def gather(con, rules: Rules) -> dict:
     # Below England every figure comes from the publication's disclosure-controlled tables
     # (models/publication/): rounded counts, rates recomputed from them, NULL where hidden.
     data["las"] = q(
-        f"select geography_name, denominator, numerator, value_pct from marts.phof_c20 "
+        f"select geography_name, denominator, value_pct, england_value_pct, lower_limit_95_pct, "
+        f"upper_limit_95_pct, lower_limit_998_pct, upper_limit_998_pct, position_998 from marts.phof_c20_funnel "
         f"where geography_type = 'local_authority' and period_type = 'financial_year' "
-        f"and period_start = date '{latest}' and value_pct is not null"
+        f"and period_start = date '{latest}'"
     )
     data["flows"] = q(
         f"select estab_code, exit_la_code, releases, value_pct from marts.continuity_flows "
@@ -79,8 +79,8 @@ def gather(con, rules: Rules) -> dict:
         f"and period_type = 'financial_year' and period_start = date '{latest}'"
     )
     data["problems"] = q(
-        "select issue_type, coalesce(sum(issues), 0) as n, coalesce(sum(releases_would_engage), 0) as would_engage "
-        "from marts.recording_issues_summary group by issue_type order by n desc"
+        "select issue_type, sum(issues) as n, sum(releases_would_engage) as would_engage "
+        "from marts.recording_issues_summary where provider_role = 'england' group by issue_type order by n desc"
     )
     data["inequality"] = q(
         "select variable, category, n, mean, lower_ci95, upper_ci95 from marts.inequality_breakdowns "
@@ -149,32 +149,46 @@ def build_slides(data: dict) -> list[Slide]:
 
     las = data["las"]
     if las.height:
-        p = last["numerator"] / last["denominator"]
+        # limits and positions come from the funnel mart of the publication; the curves are
+        # drawn through its points, sorted by denominator
         fig, ax = plt.subplots(figsize=(8, 4.6))
-        n_max = max(las["denominator"].max(), 10)
-        ns = [rules.min_count + i * (n_max - rules.min_count) / 200 for i in range(201)]
-        for z, style, label in ((Z95, "--", "95% limits"), (Z998, ":", "99.8% limits")):
-            spread = [z * (p * (1 - p) / n) ** 0.5 * 100 for n in ns]
-            ax.plot(ns, [100 * p + s for s in spread], style, color=COLOURS["grey"], label=label)
-            ax.plot(ns, [max(0, 100 * p - s) for s in spread], style, color=COLOURS["grey"])
-        ax.axhline(100 * p, color=COLOURS["main"], lw=1, label=f"England {100 * p:.1f}%")
+        curve = las.sort("denominator")
+        for level, style in (("95", "--"), ("998", ":")):
+            label = "95% limits" if level == "95" else "99.8% limits"
+            ax.plot(curve["denominator"], curve[f"upper_limit_{level}_pct"], style, color=COLOURS["grey"], label=label)
+            ax.plot(curve["denominator"], curve[f"lower_limit_{level}_pct"], style, color=COLOURS["grey"])
+        england = las["england_value_pct"][0]
+        ax.axhline(england, color=COLOURS["main"], lw=1, label=f"England {england:.1f}%")
         ax.scatter(las["denominator"], las["value_pct"], s=14, color=COLOURS["light"], zorder=3)
-        ax.set_xlabel("Releases judged (denominator)")
+        outliers = las.filter(pl.col("position_998") != "inside").sort("value_pct", descending=True)
+        for row in outliers.iter_rows(named=True):
+            ax.annotate(
+                row["geography_name"],
+                (row["denominator"], row["value_pct"]),
+                fontsize=8,
+                textcoords="offset points",
+                xytext=(4, 4),
+            )
+        ax.set_xlabel("Releases judged (denominator, as published)")
         ax.set_ylabel("% engaged within 21 days")
         ax.set_ylim(0, 100)
         ax.legend(loc="upper right", fontsize=8)
-        outside = sum(
-            abs(v - 100 * p) > Z998 * (p * (1 - p) / n) ** 0.5 * 100
-            for v, n in zip(las["value_pct"], las["denominator"], strict=True)
+        named = ", ".join(
+            f"{r['geography_name']} ({'above' if r['position_998'] == 'above' else 'below'})"
+            for r in outliers.iter_rows(named=True)
         )
         slides.append(
             Slide(
                 f"Local authorities against England, {latest_label}",
                 f"Each dot is a local authority whose rate is published ({las.height} areas; the others have too few "
                 "releases to show). "
-                f"{outside} lie outside the 99.8% control limits: their rate differs from England's by more than chance.",
+                + (
+                    f"Outside the 99.8% control limits, a difference from England beyond chance: {named}."
+                    if outliers.height
+                    else "None lies outside the 99.8% control limits."
+                ),
                 _png(fig),
-                [str(las.height), str(outside)],
+                [str(las.height), *outliers["geography_name"].to_list()],
             )
         )
 
@@ -238,8 +252,7 @@ def build_slides(data: dict) -> list[Slide]:
         slides.append(
             Slide(
                 "Recording problems that lower the rate",
-                f"About {int(problems['n'].sum()):,} records to check in England (provider counts rounded to "
-                f"{rules.rounding_base}). Fixing them could move up to about {fixable:,} "
+                f"{int(problems['n'].sum()):,} records to check in England. Fixing them could move up to {fixable:,} "
                 "releases into the numerator. Attributor mismatches also catch different people with the same "
                 "initials: check them, do not correct them blindly.",
                 _png(fig),

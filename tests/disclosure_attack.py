@@ -15,7 +15,7 @@ import csv
 import math
 from pathlib import Path
 
-Z95 = 1.959964
+Z95, Z998 = 1.959964, 3.090232
 HALF = 2  # a count rounded to the nearest 5 is within 2 of the shown value
 HIDDEN = range(1, 8)  # what a `*` count can be
 
@@ -40,21 +40,25 @@ def _fmt(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}"
 
 
-def rate_row_leaks(n_shown: str, x_shown: str, rate: str, lower: str | None, upper: str | None) -> bool:
-    """One PHOF-style row: counts, a percentage to 1 decimal and (optionally) its Wilson interval."""
+def rate_row_leaks(
+    n_shown: str, x_shown: str, rate: str, lower: str | None, upper: str | None, more: tuple = ()
+) -> bool:
+    """One PHOF-style row: counts, a percentage to 1 decimal and (optionally) its Wilson
+    intervals: (lower, upper) at 95% and, in `more`, (lower, upper, z) pairs."""
     if rate in ("", "*"):
         return False
+    intervals = [(lower, upper, Z95)] if lower not in (None, "") else []
+    intervals += [m for m in more if m[0] not in (None, "")]
     matches = []
     for n in _candidates(n_shown):
         for x in _candidates(x_shown):
             if n <= 0 or x > n:
                 continue
-            figures = [_fmt(100 * x / n, 1)]
-            expected = [rate]
-            if lower not in (None, ""):
-                lo, hi = wilson_pct(x, n)
+            figures, expected = [_fmt(100 * x / n, 1)], [rate]
+            for lo_shown, hi_shown, z in intervals:
+                lo, hi = wilson_pct(x, n, z)
                 figures += [_fmt(lo, 1), _fmt(hi, 1)]
-                expected += [lower, upper]
+                expected += [lo_shown, hi_shown]
             if figures == expected:
                 matches.append((n, x))
     published = (n_shown, x_shown)
@@ -95,9 +99,24 @@ def leaking_rows(exports: Path) -> list[tuple[str, dict]]:
                     row["Number of observations"], row["Outcome mean"], row["Variation"]
                 ):
                     leaks.append((path.name, row))
+            elif "Indicator ID" in row:  # the Fingertips layout: a hidden count is empty, with its note
+                if row["Area Type"] != "England" and rate_row_leaks(
+                    row["Denominator"] or "*",
+                    row["Count"] or "*",
+                    row["Value"],
+                    row["Lower CI 95.0 limit"],
+                    row["Upper CI 95.0 limit"],
+                    ((row["Lower CI 99.8 limit"], row["Upper CI 99.8 limit"], Z998),),
+                ):
+                    leaks.append((path.name, row))
             elif "denominator" in row:
                 if row["geography_type"] != "england" and rate_row_leaks(
-                    row["denominator"], row["numerator"], row["value_pct"], row["lower_ci95_pct"], row["upper_ci95_pct"]
+                    row["denominator"],
+                    row["numerator"],
+                    row["value_pct"],
+                    row["lower_ci95_pct"],
+                    row["upper_ci95_pct"],
+                    ((row.get("lower_ci998_pct"), row.get("upper_ci998_pct"), Z998),),
                 ):
                     leaks.append((path.name, row))
             elif "releases" in row:

@@ -2,7 +2,8 @@
 -- controlled (1-7 hidden, others rounded to 5), with one more cell hidden where a single
 -- hidden cell could be recovered from the other areas of its period or the other values of
 -- its split; the engaged percentage is recomputed from the rounded counts or hidden.
-{% set counts = ['transferred', 'referral_received', 'appointment_offered', 'engaged', 'not_engaged'] %}
+{% set counts = ['transferred', 'referral_received', 'appointment_offered', 'engaged', 'not_engaged',
+                 'referral_recording_gap', 'appointment_recording_gap'] %}
 with funnel as (
     select * from {{ ref('audit_attrition') }}
 ),
@@ -67,13 +68,15 @@ final as (
         geography_code,
         split_type,
         split_value,
-        {% for count in counts %}
+        {% for count in counts if not count.endswith('_gap') %}
         {{ count }},
         {% endfor %}
         case
             when is_national then exact_engaged_pct
             when not value_hidden then {{ pct('engaged', 'transferred') }}
         end as engaged_pct,
+        referral_recording_gap,
+        appointment_recording_gap,
         {{ join_notes(value_reason, 'not is_national and count_hidden') }} as value_note
     from shown
 )

@@ -25,7 +25,7 @@ def demo(tmp_path_factory):
     """The demo sample (the Makefile's scale and the generator's default seed)."""
     root = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if k not in ("CONTINUITY_PSEUDO_KEY", "CONTINUITY_DEV_KEY_OK")}
-    subprocess.run(CLI + ["generate", "--out", str(root / "landing"), "--scale", "0.2"], check=True, env=env)
+    subprocess.run(CLI + ["generate", "--out", str(root / "landing"), "--scale", "0.12"], check=True, env=env)
     result = subprocess.run(
         CLI + ["run", "--landing", str(root / "landing"), "--warehouse", str(root / "wh" / "c.duckdb")],
         capture_output=True,

@@ -44,6 +44,26 @@ def publication(tmp_path) -> Path:
          0, 0, null, null, null, 'No releases')
         ) t(period_type, period_start, period_end, geography_type, geography_code, geography_name, denominator,
             numerator, pending, value_pct, lower_ci95_pct, upper_ci95_pct, value_note)""")
+    # the comparison, trend and label columns of the open phof_c20, for two rows
+    for column, kind in [
+        ("lower_ci998_pct", "double"),
+        ("upper_ci998_pct", "double"),
+        ("parent_region_code", "varchar"),
+        ("compared_with_england_95", "varchar"),
+        ("compared_with_england_998", "varchar"),
+        ("compared_with_region_95", "varchar"),
+        ("compared_with_region_998", "varchar"),
+        ("recent_trend", "varchar"),
+        ("trend_chi_square", "double"),
+        ("period_label", "varchar"),
+        ("period_sort_key", "integer"),
+    ]:
+        con.execute(f"alter table main.phof_c20 add column {column} {kind}")
+    con.execute("update main.phof_c20 set period_label = '2023/24', period_sort_key = 20230401")
+    con.execute(
+        "update main.phof_c20 set parent_region_code = 'E12000003', compared_with_england_95 = 'Similar', "
+        "lower_ci998_pct = 26.2, upper_ci998_pct = 54.9 where geography_code = 'E08000032'"
+    )
     con.execute("""create table main.continuity_flows as select * from (values
         ('financial_year', date '2023-04-01', date '2024-03-31', 'LEI', 'E08000035', 55, 20, 10, 36.36, 'Provisional: releases still pending')
         ) t(period_type, period_start, period_end, estab_code, exit_la_code, releases, engaged, pending, value_pct,
@@ -100,10 +120,10 @@ def test_workbook_has_numbers_as_numbers_a_legend_and_notes(publication, tmp_pat
 def test_phof_exports_show_the_publication_as_it_is(publication, tmp_path):
     out = write_exports(publication, tmp_path / "out", "v")
     rows = read_csv(out / "phof" / "phof_c20.csv")
-    assert rows[0][-1] == "value_note"
+    note = rows[0].index("value_note")
     # England exact; Bradford's hidden pending is *; Leeds hidden whole; Wakefield has no
     # releases: an empty value (not *) and the note that says why
-    assert [r[4:10] + r[-1:] for r in rows[1:]] == [
+    assert [r[4:10] + [r[note]] for r in rows[1:]] == [
         ["E92000001", "England", "160", "64", "5", "40.0", "Provisional: releases still pending"],
         ["E08000032", "Bradford", "100", "40", "*", "40.0", f"Provisional: releases still pending; {SUPPRESSED}"],
         ["E08000035", "Leeds", "*", "*", "0", "*", SUPPRESSED],
@@ -111,6 +131,59 @@ def test_phof_exports_show_the_publication_as_it_is(publication, tmp_path):
     ]
     flows = read_csv(out / "phof" / "continuity_flows.csv")
     assert flows[1][5:9] == ["55", "20", "10", "36.4"]
+
+
+def test_the_fingertips_export_has_exactly_the_fingertips_columns(publication, tmp_path):
+    out = write_exports(publication, tmp_path / "out", "v")
+    rows = read_csv(out / "phof" / "phof_c20_fingertips.csv")
+    assert rows[0] == [
+        "Indicator ID",
+        "Indicator Name",
+        "Parent Code",
+        "Parent Name",
+        "Area Code",
+        "Area Name",
+        "Area Type",
+        "Sex",
+        "Age",
+        "Category Type",
+        "Category",
+        "Time period",
+        "Value",
+        "Lower CI 95.0 limit",
+        "Upper CI 95.0 limit",
+        "Lower CI 99.8 limit",
+        "Upper CI 99.8 limit",
+        "Count",
+        "Denominator",
+        "Value note",
+        "Recent Trend",
+        "Compared to England value or percentiles",
+        "Compared to Region value or percentiles",
+        "Time period Sortable",
+        "New data",
+        "Compared to goal",
+    ]
+    bradford = dict(zip(rows[0], rows[2], strict=True))
+    # the local ID of dbt_project.yml; Bradford's parent is its region (no region row in this
+    # little publication, so no name); its hidden pending count is not a Fingertips column
+    assert (bradford["Indicator ID"], bradford["Area Type"], bradford["Parent Code"]) == (
+        "990216",
+        "Upper tier local authority",
+        "E12000003",
+    )
+    assert [bradford[c] for c in ("Time period", "Value", "Lower CI 99.8 limit", "Count", "Denominator")] == [
+        "2023/24",
+        "40.0",
+        "26.2",
+        "40",
+        "100",
+    ]
+    assert bradford["Compared to England value or percentiles"] == "Similar"
+    # Leeds is hidden: empty figures and the note that says why
+    leeds = dict(zip(rows[0], rows[3], strict=True))
+    assert [leeds[c] for c in ("Value", "Count", "Denominator", "Value note")] == ["", "", "", SUPPRESSED]
+    assert dict(zip(rows[0], rows[1], strict=True))["Parent Code"] == ""  # England has no parent
 
 
 @pytest.mark.parametrize(
