@@ -3,6 +3,7 @@
 marts. Materialised only when every blocking check of every mart and suite passed."""
 
 import json
+import os
 
 import dagster as dg
 
@@ -11,6 +12,7 @@ from dagster_project.dbt_project import DBT_PROJECT
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import WAREHOUSE_POOL
 from pipelines.exports import write_exports
+from pipelines.pseudonymise import DEV_OK_ENV
 from pipelines.publish import publish, republish
 from pipelines.reports import build_reports
 
@@ -29,12 +31,24 @@ def _guarded_keys() -> list[dg.AssetKey]:
     return sorted(keys, key=lambda k: k.path)
 
 
-def _vintage(warehouse: WarehouseResource) -> str:
+def _provenance(warehouse: WarehouseResource) -> dict:
+    """What the publication was made from, for its notes and every output's footer: the
+    latest extract date of each extract, the files, and whether it is synthetic data."""
     with warehouse.connect(read_only=True) as con:
         dates = con.execute(
             "select extract, max(extract_date) from raw.loaded_files group by extract order by extract"
         ).fetchall()
-    return "Latest extract dates: " + ", ".join(f"{e} {d}" for e, d in dates) if dates else "No extracts loaded."
+        files = con.execute(
+            "select source_file, file_sha256, extract_date from raw.loaded_files order by source_file"
+        ).fetchall()
+    vintage = "Latest extract dates: " + ", ".join(f"{e} {d}" for e, d in dates) if dates else "No extracts loaded."
+    return {
+        "vintage": vintage,
+        "latest_extract_dates": {e: str(d) for e, d in dates},
+        "extract_files": [{"file": f, "sha256": sha, "extract_date": str(d)} for f, sha, d in files],
+        # the development key is only ever allowed on the generator's sample (pipelines/pseudonymise.py)
+        "synthetic": os.environ.get(DEV_OK_ENV) == "1",
+    }
 
 
 def _builders(vintage: str) -> list:
@@ -89,8 +103,8 @@ def _builders(vintage: str) -> list:
 )
 def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
-    vintage = _vintage(warehouse)
-    notes = {"run_id": context.run_id, "vintage": vintage}
+    notes = {"run_id": context.run_id, **_provenance(warehouse)}
+    vintage = notes["vintage"]
     if PUBLICATION in context.selected_asset_keys:
         folder = publish(
             settings.warehouse,
