@@ -53,6 +53,9 @@ def restricted_path(output: Path) -> Path:
     return output / "restricted"
 
 
+STORAGE_VERSION = "v1.1.0"  # published DuckDB files open in every DuckDB client from 1.1 on
+
+
 def _tables(con, catalog: str, schema: str) -> list[str]:
     rows = con.execute(
         "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
@@ -62,39 +65,72 @@ def _tables(con, catalog: str, schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _copy_tables(con, source: str, tables: list[str], parquet: Path) -> None:
-    """Copy `source`.<table> into this database's main schema (opened as <file>.duckdb, the
-    tables read as marts.<table> when the file is attached as marts) and to Parquet."""
+def _quote(text: str | None) -> str:
+    return "'" + (text or "").replace("'", "''") + "'"
+
+
+def _copy_tables(warehouse: Path, schema: str, tables: list[str] | None, target: Path, parquet: Path) -> list[str]:
+    """Copy warehouse `schema` tables (all, or those named) into `target` (written in an old
+    storage version; opened as <name>.duckdb its tables read as <name>.<table>) with their
+    table and column comments, and to Parquet with the descriptions in the schema metadata."""
+    import pyarrow.parquet as pq
+
     parquet.mkdir(parents=True, exist_ok=True)
-    for table in tables:
-        con.execute(f"create table main.{table} as select * from {source}.{table}")
-        con.execute(f"copy main.{table} to '{parquet / f'{table}.parquet'}' (format parquet)")
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        con.execute(f"attach '{target}' as pub (storage_version '{STORAGE_VERSION}')")
+        names = [t for t in _tables(con, "warehouse", schema) if tables is None or t in tables]
+        for table in names:
+            con.execute(f"create table pub.main.{table} as select * from warehouse.{schema}.{table}")
+            described = _comments(con, schema, table)
+            if described["table"]:
+                con.execute(f"comment on table pub.main.{table} is {_quote(described['table'])}")
+            for column, text in described["columns"].items():
+                con.execute(f'comment on column pub.main.{table}."{column}" is {_quote(text)}')
+            arrow = con.sql(f"select * from pub.main.{table}").to_arrow_table()
+            pq.write_table(_described(arrow, described), parquet / f"{table}.parquet")
+    finally:
+        con.close()
+    return names
+
+
+def _comments(con, schema: str, table: str) -> dict:
+    rows = con.execute(
+        "select comment from duckdb_tables() where database_name = 'warehouse' and schema_name = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = 'warehouse' "
+        "and schema_name = ? and table_name = ? and comment is not null",
+        [schema, table],
+    ).fetchall()
+    return {"table": rows[0][0] if rows else None, "columns": dict(columns)}
+
+
+def _described(arrow, described: dict):
+    """The Arrow table with each column's description (and the table's) in the Parquet schema."""
+    import pyarrow as pa
+
+    fields = [
+        field.with_metadata({"description": described["columns"][field.name]})
+        if described["columns"].get(field.name)
+        else field
+        for field in arrow.schema
+    ]
+    schema = pa.schema(fields, metadata={"description": described["table"] or ""})
+    return arrow.cast(schema)
 
 
 def _write_open(warehouse: Path, folder: Path) -> list[str]:
-    con = duckdb.connect(str(folder / "marts.duckdb"))
-    try:
-        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        tables = _tables(con, "warehouse", OPEN_SCHEMA)
-        if not tables:
-            raise RuntimeError(f"the warehouse has no {OPEN_SCHEMA} schema: run dbt before publishing")
-        _copy_tables(con, f"warehouse.{OPEN_SCHEMA}", tables, folder / "parquet")
-        con.execute("detach warehouse")
-    finally:
-        con.close()
+    tables = _copy_tables(warehouse, OPEN_SCHEMA, None, folder / "marts.duckdb", folder / "parquet")
+    if not tables:
+        raise RuntimeError(f"the warehouse has no {OPEN_SCHEMA} schema: run dbt before publishing")
     return tables
 
 
 def _write_restricted(warehouse: Path, folder: Path) -> list[str]:
-    con = duckdb.connect(str(folder / RESTRICTED_NAME))
-    try:
-        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        tables = [t for t in _tables(con, "warehouse", "marts") if t in RESTRICTED_TABLES]
-        _copy_tables(con, "warehouse.marts", tables, folder / "parquet")
-        con.execute("detach warehouse")
-    finally:
-        con.close()
-    return tables
+    return _copy_tables(warehouse, "marts", list(RESTRICTED_TABLES), folder / RESTRICTED_NAME, folder / "parquet")
 
 
 def _seal(folder: Path, file_mode: int, dir_mode: int) -> None:

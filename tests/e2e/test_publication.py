@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from pptx import Presentation
 
@@ -65,6 +66,16 @@ def test_good_data_is_published(published):
     ).fetchall() == [(1, 2)]
     con.close()
     assert oct((link / "marts.duckdb").stat().st_mode & 0o777) == "0o440"
+    # the descriptions travel with the tables: DuckDB comments and Parquet schema metadata
+    con = duckdb.connect(str(link / "marts.duckdb"), read_only=True)
+    comment = con.execute(
+        "select comment from duckdb_columns() where table_name = 'phof_c20' and column_name = 'value_note'"
+    ).fetchall()[0][0]
+    con.close()
+    assert comment.startswith("Why the value is not a number")
+    schema = pq.read_schema(link / "parquet" / "phof_c20.parquet")
+    assert schema.field("value_note").metadata[b"description"].decode() == comment
+    assert schema.metadata[b"description"].decode().startswith("marts.phof_c20 as the open publication shows it")
 
 
 def test_a_failing_warning_is_reported_but_does_not_block(published):
