@@ -252,6 +252,42 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Withdraw a loaded file (or, with --undo, end its withdrawal): pipelines/withdraw.py."""
+    import getpass
+
+    import duckdb
+
+    from pipelines.withdraw import WithdrawError, undo, withdraw
+
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.exists():
+        raise UserError(f"warehouse {warehouse} does not exist")
+    with run_lock(warehouse):
+        con = duckdb.connect(str(warehouse))
+        try:
+            if args.undo:
+                done = undo(con, args.file, args.reason, getpass.getuser())
+            else:
+                done = withdraw(con, args.file, args.reason, getpass.getuser())
+        except WithdrawError as e:
+            raise UserError(str(e)) from None
+        finally:
+            con.close()
+    if args.undo:
+        print(
+            f"Withdrawal of {done.source_file} ended: the next run loads it again from the landing folder "
+            "(it must be there)."
+        )
+    else:
+        print(
+            f"Withdrew {done.source_file} (sha256 {done.file_sha256[:12]}...): its {done.rows} row(s) no longer "
+            "count from the next run, which also publishes without them. Recorded in raw.withdrawn_files; "
+            f"undo with: continuity withdraw --undo {done.source_file} --reason TEXT"
+        )
+    return 0
+
+
 def cmd_spark_check(args: argparse.Namespace) -> int:
     """`make test-spark`: the full_refresh job with dbt on DuckDB and, at the same time, the
     same job with dbt on Spark (every seed, model and data test); then every dbt unit test on
@@ -335,6 +371,15 @@ def build_parser() -> argparse.ArgumentParser:
     spark.add_argument("--landing", default=str(PROJECT_DIR / "data" / "landing"))
     spark.add_argument("--work", default=str(PROJECT_DIR / "warehouse" / "spark-check"))
     spark.set_defaults(func=cmd_spark_check)
+
+    withdraw = sub.add_parser(
+        "withdraw", help="take back a loaded file: its rows stop counting from the next run (docs/runbook.md)"
+    )
+    withdraw.add_argument("file", help="the landing file, or its name as in raw.loaded_files (extract/file.csv)")
+    withdraw.add_argument("--reason", required=True, help="why (recorded with who and when)")
+    withdraw.add_argument("--undo", action="store_true", help="end the withdrawal: the next run loads the file again")
+    withdraw.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
+    withdraw.set_defaults(func=cmd_withdraw)
 
     imd = sub.add_parser("imd", help="replace the IMD sample seed with the official IoD2019 File 7 CSV")
     imd.add_argument("--file7", required=True)
