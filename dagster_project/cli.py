@@ -4,8 +4,11 @@ same Dagster job the UI runs (in-process), then prints what happened."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -27,15 +30,62 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(Path(args.landing).resolve(), warehouse, output, target)
 
 
+# Operating-system causes that a failing step often reports only indirectly ("cannot rollback
+# - no transaction is active", "65 of 134 ERROR creating sql"): the first found in the error,
+# its causes or the dbt log it names is said first, in words.
+CAUSES = (
+    (("No space left on device", "ENOSPC", "Disk quota exceeded"), "disk full: no space left on the device"),
+    (("Permission denied", "EACCES", "Operation not permitted"), "permission denied"),
+    (("Read-only file system", "EROFS"), "the file system is read-only"),
+    (("Out of Memory", "Cannot allocate memory", "MemoryError"), "out of memory"),
+)
+
+
+def named_cause(text: str) -> str | None:
+    """The operating-system cause named anywhere in `text`, in words, or None."""
+    for needles, cause in CAUSES:
+        for needle in needles:
+            at = text.find(needle)
+            if at >= 0:
+                start = text.rfind("\n", 0, at) + 1
+                end = text.find("\n", at)
+                line = text[start : end if end >= 0 else len(text)]
+                return f"{cause} ({' '.join(line.split())[:200]})"
+    return None
+
+
 def _failure_reason(result) -> str:
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
-            while error.cause is not None and "dbt" not in error.message:
-                error = error.cause
-            message = " ".join(error.message.split())
+            chain = [error]
+            while chain[-1].cause is not None:
+                chain.append(chain[-1].cause)
+            shown = next((e for e in chain if "dbt" in e.message), chain[-1])
+            message = " ".join(shown.message.split())
+            texts = [e.message for e in chain]
+            for log in re.findall(r"(/\S+/dbt\.log)", " ".join(texts)):
+                with contextlib.suppress(OSError):
+                    texts.append(Path(log).read_text(errors="replace")[-200_000:])
+            cause = next((c for c in map(named_cause, texts) if c), None)
+            if cause:
+                return f"step {event.step_key} failed: {cause}. {message[:400]}"
             return f"step {event.step_key} failed: {message[:600]}"
     return "the run failed (see the Dagster event log)"
+
+
+def check_summary(check) -> str:
+    """One line for an asset check evaluation: the Great Expectations and gate checks carry a
+    `summary`; a dbt test says its name and how many rows fail it."""
+    metadata = check.metadata
+    if "summary" in metadata:
+        return str(metadata["summary"].value)
+    failed = metadata.get("dagster_dbt/failed_row_count")
+    status = metadata.get("status")
+    status = status.value if status is not None else "fail"
+    if failed is not None:
+        return f"dbt test {check.check_name} {status}ed: {failed.value} failing row(s)"
+    return f"dbt test {check.check_name}: {status}"
 
 
 def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "full_refresh"):
@@ -165,6 +215,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     if note:
         print(note)
+    accept_gates(args)
     started, since = time.monotonic(), datetime.now()
     result = run_pipeline(settings, verbose=args.verbose)
     published, checks = publication_outcome(result)
@@ -177,6 +228,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(line)
     print(f"Done in {time.monotonic() - started:.0f} s.")
     return 0 if published else 1
+
+
+def accept_gates(args: argparse.Namespace) -> list[dict]:
+    """`--accept GATE --reason TEXT` (repeatable, in pairs) -> the overrides the gate checks
+    and the publication's notes.json read (pipelines/gates.py). Always set, so an override
+    never outlives its run."""
+    import getpass
+
+    from pipelines.gates import ACCEPTED_ENV, GATES
+
+    gates, reasons = args.accept or [], args.reason or []
+    if len(gates) != len(reasons) or any(not r.strip() for r in reasons):
+        raise UserError("each --accept GATE needs its own --reason TEXT saying why it is accepted")
+    overrides = []
+    for gate, reason in zip(gates, reasons, strict=True):
+        gate = gate.removeprefix("gate_")
+        if gate not in GATES:
+            raise UserError(f"--accept {gate}: no such gate; the gates are {', '.join(GATES)}")
+        overrides.append(
+            {"gate": gate, "reason": reason.strip(), "who": getpass.getuser(), "when": datetime.now().isoformat()}
+        )
+    os.environ[ACCEPTED_ENV] = json.dumps(overrides)
+    return overrides
 
 
 def publication_outcome(result) -> tuple[bool, list]:
@@ -195,9 +269,7 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
     warnings = [c for c in checks if not c.passed and c.severity.value != "ERROR"]
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
     for c in warnings:
-        lines.append(
-            f"Validation warning {c.check_name} on {c.asset_key.to_user_string()}: {c.metadata['summary'].value}"
-        )
+        lines.append(f"Validation warning {c.check_name} on {c.asset_key.to_user_string()}: {check_summary(c)}")
     if published:
         lines.append(
             f"Published: {settings.output / 'published'} (marts.duckdb, parquet/, validation.html); "
@@ -209,12 +281,23 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
         )
         lines.append(f"Slide pack: {settings.output / 'reports' / 'continuity_slides.pptx'} (and .html)")
         lines.append(f"Easy-read summary: {settings.output / 'reports' / 'easy_read.html'} (and .pdf)")
+        accepted = [c for c in warnings if c.check_name.startswith("gate_")]
+        if accepted:
+            lines.append(
+                f"Accepted publication gate(s) {', '.join(c.check_name.removeprefix('gate_') for c in accepted)}: "
+                f"listed in {settings.output / 'published' / 'notes.json'}"
+            )
     else:
         lines.append("Not published: the previous publication is unchanged.")
+        dbt_tests = [c for c in blocked if "summary" not in c.metadata]
+        if dbt_tests:
+            lines.append(f"  {len(dbt_tests)} dbt test(s) failed: {', '.join(c.check_name for c in dbt_tests)}")
         for c in blocked:
+            if c.check_name.startswith("gate_"):
+                lines.append(f"  publication gate {c.check_name.removeprefix('gate_')} blocks: {check_summary(c)}")
+                continue
             lines.append(
-                f"  blocking check {c.check_name} on {c.asset_key.to_user_string()} failed: "
-                f"{c.metadata['summary'].value}"
+                f"  blocking check {c.check_name} on {c.asset_key.to_user_string()} failed: {check_summary(c)}"
             )
         lines.append(f"  Validation report: {report}")
     return lines
@@ -349,6 +432,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=DBT_TARGETS,
         default=None,
         help="the engine dbt builds on (default $CONTINUITY_DBT_TARGET or duckdb; spark: docs/scale-out.md)",
+    )
+    run.add_argument(
+        "--accept",
+        action="append",
+        metavar="GATE",
+        help="publish although this publication gate fails (extracts_current, c20_change, c20_band); "
+        "needs --reason; repeatable",
+    )
+    run.add_argument(
+        "--reason", action="append", metavar="TEXT", help="why the --accept before it is accepted (recorded)"
     )
     run.set_defaults(func=cmd_run)
 

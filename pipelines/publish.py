@@ -9,6 +9,7 @@ atomically, so a reader never sees half a publication and a failed run changes n
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -41,8 +42,9 @@ def _read_only(folder: Path) -> None:
             path.chmod(stat.S_IRUSR | stat.S_IRGRP)
 
 
-def publish(warehouse: Path, output: Path, report_folder: Path | None = None) -> Path:
-    """Build a new publication beside the old one, then point `published` at it."""
+def publish(warehouse: Path, output: Path, report_folder: Path | None = None, notes: list[dict] | None = None) -> Path:
+    """Build a new publication beside the old one, then point `published` at it. `notes`
+    (the publication gates an analyst accepted, with who, why and when) go to notes.json."""
     tables = mart_tables(warehouse)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     releases = output / "publications"
@@ -64,6 +66,8 @@ def publish(warehouse: Path, output: Path, report_folder: Path | None = None) ->
         for name in ("validation.html", "validation.json"):
             if (report_folder / name).exists():
                 shutil.copy2(report_folder / name, building / name)
+    if notes:
+        (building / "notes.json").write_text(json.dumps({"accepted_gates": notes}, indent=2, default=str))
     _read_only(building)
     final = releases / stamp
     building.rename(final)

@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_project.dbt_project import DBT_PROJECT
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import WAREHOUSE_POOL, Settings
+from pipelines.gates import accepted_overrides
 from pipelines.publish import publish
 from pipelines.validation import ExpectationResult, SuiteResult, load_suites, run_suite, write_report
 
@@ -97,5 +98,6 @@ def _mart_keys() -> list[dg.AssetKey]:
 )
 def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     settings = warehouse.settings
-    folder = publish(settings.warehouse, settings.output, report_folder(settings, context.run_id))
+    notes = accepted_overrides()  # publication gates accepted for this run (dagster_project/assets/gates.py)
+    folder = publish(settings.warehouse, settings.output, report_folder(settings, context.run_id), notes=notes)
     return dg.MaterializeResult(metadata={"path": str(settings.output / "published"), "publication": str(folder)})

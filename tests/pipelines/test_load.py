@@ -323,3 +323,25 @@ def test_an_unknown_prison_is_quarantined(con, tmp_path, code_lists):
     summary = load(con, tmp_path, "ndtms_secure", code_lists)
     assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (1, 1)
     assert [(r[2], r[3]) for r in quarantine(con)] == [("ESTAB", "ESTAB 'XXX' is not in the code list")]
+
+
+def test_a_failed_load_reports_its_cause_not_the_failed_rollback(tmp_path, code_lists):
+    # a full disk: the insert fails and DuckDB has already ended the transaction, so the
+    # rollback fails too; the error raised must be the disk's, not "no transaction is active"
+    real = duckdb.connect()
+
+    class FullDisk:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, sql, *args):
+            if sql.startswith("insert into raw.ndtms_secure"):
+                raise duckdb.IOException('Could not write file "c.duckdb.wal": No space left on device')
+            if sql == "rollback":
+                raise duckdb.TransactionException("cannot rollback - no transaction is active")
+            return real.execute(sql, *args)
+
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()])
+    with pytest.raises(duckdb.IOException, match="No space left on device"):
+        load_extract(FullDisk(), tmp_path, EXTRACTS_BY_NAME["ndtms_secure"], code_lists)
+    real.close()
