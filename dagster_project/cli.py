@@ -137,6 +137,17 @@ def run_lock(warehouse: Path):
         handle.close()
 
 
+def _mart_rows(con, sql: str) -> list:
+    """A summary query on a mart, or no rows when the mart was not built (dbt skips the
+    models downstream of a failing test): the run's real failure is said below it."""
+    import duckdb
+
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return []
+
+
 def summarise(result, settings: Settings, since: datetime) -> list[str]:
     """The short run summary: rows per extract, this run's rejections and quarantined lines,
     the recording problems and the headline figures."""
@@ -164,20 +175,23 @@ def summarise(result, settings: Settings, since: datetime) -> list[str]:
         if total_q:
             lines.append(f"  {total_q} quarantined line(s) in raw.quarantine, e.g.:")
             lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
-        c20 = con.execute(
+        c20 = _mart_rows(
+            con,
             "select period_start, numerator, denominator, pending, value_pct, "
             "lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
-            "where geography_type = 'england' and period_type = 'financial_year' order by period_start"
-        ).fetchall()
-        problems = con.execute(
+            "where geography_type = 'england' and period_type = 'financial_year' order by period_start",
+        )
+        problems = _mart_rows(
+            con,
             "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
-            "from marts.recording_issues group by issue_type order by issue_type"
-        ).fetchall()
-        er = con.execute(
+            "from marts.recording_issues group by issue_type order by issue_type",
+        )
+        er = _mart_rows(
+            con,
             "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
             "from marts.er_outcomes_summary where outcome = 'successful_outcome' and priority_group = 'all' "
-            "order by site"
-        ).fetchall()
+            "order by site",
+        )
     finally:
         con.close()
     if problems:

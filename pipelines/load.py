@@ -359,6 +359,24 @@ def _already_seen(con, sha: str) -> str | None:
     return rows[0][0] if rows else None
 
 
+def _record_identical_copy(con, path: Path, extract: Extract, source_file: str, sha: str, now: datetime) -> None:
+    """A file whose content is already loaded under another name (an extract re-sent
+    unchanged for a later date) loads no rows, but is recorded in raw.loaded_files (0 rows)
+    so that its extract date counts: the extract is current to that date (pipelines/gates.py)."""
+    try:
+        extract_date = extract_date_from_name(path, extract)
+    except RejectedFile:
+        return
+    known = con.execute(
+        "select 1 from raw.loaded_files where file_sha256 = ? and source_file = ?", [sha, source_file]
+    ).fetchall()
+    if not known:
+        con.execute(
+            "insert into raw.loaded_files values (?, ?, ?, ?, 0, 0, 0, ?)",
+            [extract.name, source_file, sha, extract_date, now],
+        )
+
+
 def _unreadable(e: OSError) -> RejectedFile:
     """An operating-system error reading a file, as a one-line rejection reason."""
     import errno
@@ -379,6 +397,8 @@ def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict
         sha = sha256_of(path) if path.is_file() and not path.is_symlink() else ""
         seen = _already_seen(con, sha) if sha else None
         if seen:
+            if seen == "skipped":
+                _record_identical_copy(con, path, extract, source_file, sha, now)
             return FileResult(source_file, seen)
         extract_date = extract_date_from_name(path, extract)
         try:
