@@ -127,6 +127,13 @@ def run_lock(warehouse: Path):
         holder = handle.read().strip() or "another process"
         handle.close()
         raise UserError(f"another run is using {warehouse} ({holder}); wait for it to finish") from None
+    # a killed run's children (dbt) die with it, but not in the same instant: wait until none
+    # is left writing the warehouse (dagster_project/children.py)
+    from dagster_project.children import wait_for_children
+
+    if not wait_for_children(warehouse):
+        handle.close()
+        raise UserError(f"a process of an earlier run is still writing {warehouse}; try again in a minute")
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
@@ -495,6 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dagster_project.children import PARENT_ENV
+
+    os.environ[PARENT_ENV] = str(os.getpid())  # the children this process starts die with it
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     parser = build_parser()
