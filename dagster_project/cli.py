@@ -518,7 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - one readable line unless --verbose
         if args.verbose:
             raise
-        print(f"continuity: error: {type(e).__name__}: {' '.join(str(e).split())[:600]}", file=sys.stderr)
+        text = f"{type(e).__name__}: {' '.join(str(e).split())[:600]}"
+        cause = named_cause(text)
+        print(f"continuity: error: {cause + '. ' if cause else ''}{text}", file=sys.stderr)
         return 1
 
 

@@ -100,7 +100,17 @@ def test_tab_codes_case_variant_crns_and_a_cr_only_file(world):
     # a community file saved with CR-only line endings
     cr_only = csv_text("ndtms_community", community()).replace("\n", "\r")
     write_extract(landing, "ndtms_community", "2023-08-15", text=cr_only.encode())
+    # and one its user cannot read (only when not root: chmod 000 does not stop root, so
+    # tests/pipelines/test_load.py simulates the PermissionError instead)
+    unreadable = write_extract(landing, "ndtms_community", "2023-08-16", community())
+    unreadable.chmod(0)
     second = run(landing, warehouse)
+    unreadable.chmod(0o600)
+    if os.geteuid() != 0:
+        assert (
+            "rejected file ndtms_community/ndtms_community_20230816.csv: permission denied: the pipeline's user "
+            "cannot read the file (check its owner and mode)"
+        ) in second.stdout
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr
     assert (
         "rejected file ndtms_community/ndtms_community_20230815.csv: lines end in CR only (old Mac format)"
