@@ -240,10 +240,10 @@ def _column_problem(column: Column, codes: list[str], extract_date: date | None)
             checks.append(
                 (
                     born.is_not_null() & ((born < earliest) | (born > latest)),
-                    shown
-                    + pl.lit(
-                        f" is not a plausible date of birth (age {youngest} to {oldest} on the extract date "
-                        f"{extract_date.isoformat()}: born {earliest.isoformat()} to {latest.isoformat()})"
+                    # the date itself is identifying: it stays in raw.quarantine.raw_line only
+                    pl.lit(
+                        f"{column.name} is not a plausible date of birth (age {youngest} to {oldest} on the "
+                        f"extract date {extract_date.isoformat()}: born {earliest.isoformat()} to {latest.isoformat()})"
                     ),
                 )
             )

@@ -234,7 +234,9 @@ def test_case_variant_crns_in_one_file_are_one_key(con, tmp_path, code_lists):
     write_extract(tmp_path, "ndelius_cases", "2023-06-30", [case_row(CRN="z900002"), case_row(CRN="Z900002")])
     summary = load(con, tmp_path, "ndelius_cases", code_lists)
     assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (0, 2)
-    assert {r[3] for r in quarantine(con)} == {"duplicate key CRN 'Z900002' (2 rows in this file; all quarantined)"}
+    reasons = {r[3] for r in quarantine(con)}
+    assert len(reasons) == 1 and reasons.pop().startswith("duplicate key CRN")
+    assert {r[4].split(",")[0] for r in quarantine(con)} == {"z900002", "Z900002"}  # the lines as written
 
 
 def test_a_file_rejected_for_its_name_loads_once_renamed(con, tmp_path, code_lists):
@@ -301,9 +303,9 @@ def test_a_file_the_user_cannot_read_is_rejected_and_the_next_file_loads(con, tm
     ("dob", "reason"),
     [
         # extract date 2023-06-30: plausible DOBs are 1903-06-30 (age 120) to 2013-06-30 (age 10)
-        ("0001-01-01", "DOB '0001-01-01' is not a plausible date of birth"),
-        ("1903-06-29", "DOB '1903-06-29' is not a plausible date of birth"),
-        ("2013-07-01", "DOB '2013-07-01' is not a plausible date of birth"),
+        ("0001-01-01", "DOB is not a plausible date of birth"),
+        ("1903-06-29", "DOB is not a plausible date of birth"),
+        ("2013-07-01", "DOB is not a plausible date of birth"),
     ],
 )
 def test_an_implausible_date_of_birth_is_quarantined(con, tmp_path, code_lists, dob, reason):
