@@ -4,8 +4,11 @@ same Dagster job the UI runs (in-process), then prints what happened."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import os
+import re
 import sys
 import time
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
@@ -27,15 +30,62 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(Path(args.landing).resolve(), warehouse, output, target)
 
 
+# Operating-system causes that a failing step often reports only indirectly ("cannot rollback
+# - no transaction is active", "65 of 134 ERROR creating sql"): the first found in the error,
+# its causes or the dbt log it names is said first, in words.
+CAUSES = (
+    (("No space left on device", "ENOSPC", "Disk quota exceeded"), "disk full: no space left on the device"),
+    (("Permission denied", "EACCES", "Operation not permitted"), "permission denied"),
+    (("Read-only file system", "EROFS"), "the file system is read-only"),
+    (("Out of Memory", "Cannot allocate memory", "MemoryError"), "out of memory"),
+)
+
+
+def named_cause(text: str) -> str | None:
+    """The operating-system cause named anywhere in `text`, in words, or None."""
+    for needles, cause in CAUSES:
+        for needle in needles:
+            at = text.find(needle)
+            if at >= 0:
+                start = text.rfind("\n", 0, at) + 1
+                end = text.find("\n", at)
+                line = text[start : end if end >= 0 else len(text)]
+                return f"{cause} ({' '.join(line.split())[:200]})"
+    return None
+
+
 def _failure_reason(result) -> str:
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
-            while error.cause is not None and "dbt" not in error.message:
-                error = error.cause
-            message = " ".join(error.message.split())
+            chain = [error]
+            while chain[-1].cause is not None:
+                chain.append(chain[-1].cause)
+            shown = next((e for e in chain if "dbt" in e.message), chain[-1])
+            message = " ".join(shown.message.split())
+            texts = [e.message for e in chain]
+            for log in re.findall(r"(/\S+/dbt\.log)", " ".join(texts)):
+                with contextlib.suppress(OSError):
+                    texts.append(Path(log).read_text(errors="replace")[-200_000:])
+            cause = next((c for c in map(named_cause, texts) if c), None)
+            if cause:
+                return f"step {event.step_key} failed: {cause}. {message[:400]}"
             return f"step {event.step_key} failed: {message[:600]}"
     return "the run failed (see the Dagster event log)"
+
+
+def check_summary(check) -> str:
+    """One line for an asset check evaluation: the Great Expectations and gate checks carry a
+    `summary`; a dbt test says its name and how many rows fail it."""
+    metadata = check.metadata
+    if "summary" in metadata:
+        return str(metadata["summary"].value)
+    failed = metadata.get("dagster_dbt/failed_row_count")
+    status = metadata.get("status")
+    status = status.value if status is not None else "fail"
+    if failed is not None:
+        return f"dbt test {check.check_name} {status}ed: {failed.value} failing row(s)"
+    return f"dbt test {check.check_name}: {status}"
 
 
 def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "full_refresh"):
@@ -77,6 +127,13 @@ def run_lock(warehouse: Path):
         holder = handle.read().strip() or "another process"
         handle.close()
         raise UserError(f"another run is using {warehouse} ({holder}); wait for it to finish") from None
+    # a killed run's children (dbt) die with it, but not in the same instant: wait until none
+    # is left writing the warehouse (dagster_project/children.py)
+    from dagster_project.children import wait_for_children
+
+    if not wait_for_children(warehouse):
+        handle.close()
+        raise UserError(f"a process of an earlier run is still writing {warehouse}; try again in a minute")
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
@@ -85,6 +142,17 @@ def run_lock(warehouse: Path):
         yield
     finally:
         handle.close()
+
+
+def _mart_rows(con, sql: str) -> list:
+    """A summary query on a mart, or no rows when the mart was not built (dbt skips the
+    models downstream of a failing test): the run's real failure is said below it."""
+    import duckdb
+
+    try:
+        return con.execute(sql).fetchall()
+    except duckdb.CatalogException:
+        return []
 
 
 def summarise(result, settings: Settings, since: datetime) -> list[str]:
@@ -114,20 +182,23 @@ def summarise(result, settings: Settings, since: datetime) -> list[str]:
         if total_q:
             lines.append(f"  {total_q} quarantined line(s) in raw.quarantine, e.g.:")
             lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
-        c20 = con.execute(
+        c20 = _mart_rows(
+            con,
             "select period_start, numerator, denominator, pending, value_pct, "
             "lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
-            "where geography_type = 'england' and period_type = 'financial_year' order by period_start"
-        ).fetchall()
-        problems = con.execute(
+            "where geography_type = 'england' and period_type = 'financial_year' order by period_start",
+        )
+        problems = _mart_rows(
+            con,
             "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
-            "from marts.recording_issues group by issue_type order by issue_type"
-        ).fetchall()
-        er = con.execute(
+            "from marts.recording_issues group by issue_type order by issue_type",
+        )
+        er = _mart_rows(
+            con,
             "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
             "from marts.er_outcomes_summary where outcome = 'successful_outcome' and priority_group = 'all' "
-            "order by site"
-        ).fetchall()
+            "order by site",
+        )
     finally:
         con.close()
     if problems:
@@ -170,6 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     if note:
         print(note)
+    accept_gates(args)
     started, since = time.monotonic(), datetime.now()
     result = run_pipeline(settings, verbose=args.verbose)
     published, checks = publication_outcome(result)
@@ -182,6 +254,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(line)
     print(f"Done in {time.monotonic() - started:.0f} s.")
     return 0 if published else 1
+
+
+def accept_gates(args: argparse.Namespace) -> list[dict]:
+    """`--accept GATE --reason TEXT` (repeatable, in pairs) -> the overrides the gate checks
+    and the publication's notes.json read (pipelines/gates.py). Always set, so an override
+    never outlives its run."""
+    import getpass
+
+    from pipelines.gates import ACCEPTED_ENV, GATES
+
+    gates, reasons = args.accept or [], args.reason or []
+    if len(gates) != len(reasons) or any(not r.strip() for r in reasons):
+        raise UserError("each --accept GATE needs its own --reason TEXT saying why it is accepted")
+    overrides = []
+    for gate, reason in zip(gates, reasons, strict=True):
+        gate = gate.removeprefix("gate_")
+        if gate not in GATES:
+            raise UserError(f"--accept {gate}: no such gate; the gates are {', '.join(GATES)}")
+        overrides.append(
+            {"gate": gate, "reason": reason.strip(), "who": getpass.getuser(), "when": datetime.now().isoformat()}
+        )
+    os.environ[ACCEPTED_ENV] = json.dumps(overrides)
+    return overrides
 
 
 def publication_outcome(result) -> tuple[bool, list]:
@@ -200,9 +295,7 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
     warnings = [c for c in checks if not c.passed and c.severity.value != "ERROR"]
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
     for c in warnings:
-        lines.append(
-            f"Validation warning {c.check_name} on {c.asset_key.to_user_string()}: {c.metadata['summary'].value}"
-        )
+        lines.append(f"Validation warning {c.check_name} on {c.asset_key.to_user_string()}: {check_summary(c)}")
     if published:
         lines.append(
             f"Published: {settings.output / 'published'} (marts.duckdb, parquet/, validation.html); "
@@ -215,12 +308,23 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
         lines.append(f"Restricted (record level, owner only, not for release): {settings.output / 'restricted'}")
         lines.append(f"Slide pack: {settings.output / 'reports' / 'continuity_slides.pptx'} (and .html)")
         lines.append(f"Easy-read summary: {settings.output / 'reports' / 'easy_read.html'} (and .pdf)")
+        accepted = [c for c in warnings if c.check_name.startswith("gate_")]
+        if accepted:
+            lines.append(
+                f"Accepted publication gate(s) {', '.join(c.check_name.removeprefix('gate_') for c in accepted)}: "
+                f"listed in {settings.output / 'published' / 'notes.json'}"
+            )
     else:
         lines.append("Not published: the previous publication is unchanged.")
+        dbt_tests = [c for c in blocked if "summary" not in c.metadata]
+        if dbt_tests:
+            lines.append(f"  {len(dbt_tests)} dbt test(s) failed: {', '.join(c.check_name for c in dbt_tests)}")
         for c in blocked:
+            if c.check_name.startswith("gate_"):
+                lines.append(f"  publication gate {c.check_name.removeprefix('gate_')} blocks: {check_summary(c)}")
+                continue
             lines.append(
-                f"  blocking check {c.check_name} on {c.asset_key.to_user_string()} failed: "
-                f"{c.metadata['summary'].value}"
+                f"  blocking check {c.check_name} on {c.asset_key.to_user_string()} failed: {check_summary(c)}"
             )
         lines.append(f"  Validation report: {report}")
     return lines
@@ -258,6 +362,42 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     for name, path in files.items():
         print(f"{name}: {path}")
+    return 0
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Withdraw a loaded file (or, with --undo, end its withdrawal): pipelines/withdraw.py."""
+    import getpass
+
+    import duckdb
+
+    from pipelines.withdraw import WithdrawError, undo, withdraw
+
+    warehouse = Path(args.warehouse).resolve()
+    if not warehouse.exists():
+        raise UserError(f"warehouse {warehouse} does not exist")
+    with run_lock(warehouse):
+        con = duckdb.connect(str(warehouse))
+        try:
+            if args.undo:
+                done = undo(con, args.file, args.reason, getpass.getuser())
+            else:
+                done = withdraw(con, args.file, args.reason, getpass.getuser())
+        except WithdrawError as e:
+            raise UserError(str(e)) from None
+        finally:
+            con.close()
+    if args.undo:
+        print(
+            f"Withdrawal of {done.source_file} ended: the next run loads it again from the landing folder "
+            "(it must be there)."
+        )
+    else:
+        print(
+            f"Withdrew {done.source_file} (sha256 {done.file_sha256[:12]}...): its {done.rows} row(s) no longer "
+            "count from the next run, which also publishes without them. Recorded in raw.withdrawn_files; "
+            f"undo with: continuity withdraw --undo {done.source_file} --reason TEXT"
+        )
     return 0
 
 
@@ -323,6 +463,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the engine dbt builds on (default $CONTINUITY_DBT_TARGET or duckdb; spark: docs/scale-out.md)",
     )
+    run.add_argument(
+        "--accept",
+        action="append",
+        metavar="GATE",
+        help="publish although this publication gate fails (extracts_current, c20_change, c20_band); "
+        "needs --reason; repeatable",
+    )
+    run.add_argument(
+        "--reason", action="append", metavar="TEXT", help="why the --accept before it is accepted (recorded)"
+    )
     run.set_defaults(func=cmd_run)
 
     gen = sub.add_parser("generate", help="write a synthetic landing folder")
@@ -349,6 +499,15 @@ def build_parser() -> argparse.ArgumentParser:
     spark.add_argument("--work", default=str(PROJECT_DIR / "warehouse" / "spark-check"))
     spark.set_defaults(func=cmd_spark_check)
 
+    withdraw = sub.add_parser(
+        "withdraw", help="take back a loaded file: its rows stop counting from the next run (docs/runbook.md)"
+    )
+    withdraw.add_argument("file", help="the landing file, or its name as in raw.loaded_files (extract/file.csv)")
+    withdraw.add_argument("--reason", required=True, help="why (recorded with who and when)")
+    withdraw.add_argument("--undo", action="store_true", help="end the withdrawal: the next run loads the file again")
+    withdraw.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
+    withdraw.set_defaults(func=cmd_withdraw)
+
     imd = sub.add_parser("imd", help="replace the IMD sample seed with the official IoD2019 File 7 CSV")
     imd.add_argument("--file7", required=True)
     imd.set_defaults(func=cmd_imd)
@@ -359,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     # files a run creates are the owner's alone unless the publication opens them on purpose
     # (the warehouse holds personal data: docs/disclosure.md)
     os.umask(0o077)
+    from dagster_project.children import PARENT_ENV
+
+    os.environ[PARENT_ENV] = str(os.getpid())  # the children this process starts die with it
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     parser = build_parser()
@@ -372,7 +534,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - one readable line unless --verbose
         if args.verbose:
             raise
-        print(f"continuity: error: {type(e).__name__}: {' '.join(str(e).split())[:600]}", file=sys.stderr)
+        text = f"{type(e).__name__}: {' '.join(str(e).split())[:600]}"
+        cause = named_cause(text)
+        print(f"continuity: error: {cause + '. ' if cause else ''}{text}", file=sys.stderr)
         return 1
 
 

@@ -12,6 +12,7 @@ import dagster as dg  # noqa: E402
 from dagster_dbt import DbtCliResource  # noqa: E402
 
 from dagster_project.assets.dbt import continuity_dbt_assets  # noqa: E402
+from dagster_project.assets.gates import GATE_CHECKS  # noqa: E402
 from dagster_project.assets.ingest import INGEST_ASSETS  # noqa: E402
 from dagster_project.assets.publication import publication  # noqa: E402
 from dagster_project.assets.validation import SUITE_CHECKS  # noqa: E402
@@ -32,7 +33,7 @@ DBT_TARGET = Settings.from_env().dbt_target
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, continuity_dbt_assets, publication],
-    asset_checks=SUITE_CHECKS,
+    asset_checks=[*SUITE_CHECKS, *GATE_CHECKS],
     jobs=[full_refresh_job, exports_only_job],
     schedules=[quarterly_schedule],
     sensors=[landing_sensor],

@@ -43,10 +43,16 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def dbt_executable(target: str = "duckdb") -> str:
-    """The dbt of this virtual environment, not whatever is first on PATH. On the Spark target,
+    """The dbt of this virtual environment, not whatever is first on PATH, started as
+    `continuity-dbt`: dbt guarded so that it dies with the run (dagster_project/children.py).
+    On the Spark target,
     `continuity-dbt-spark` (pipelines/spark.py): dbt in a process that first starts the Spark
     session, registers the person-key function and the raw tables, and afterwards mirrors
     the built tables into the DuckDB warehouse for validation and publication."""
-    name = "continuity-dbt-spark" if target == "spark" else "dbt"
+    name = "continuity-dbt-spark" if target == "spark" else "continuity-dbt"
     candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else (shutil.which(name) or name)
+    if candidate.exists():
+        return str(candidate)
+    if shutil.which(name):
+        return shutil.which(name)
+    return str(Path(sys.executable).parent / "dbt") if target != "spark" else name

@@ -1,23 +1,28 @@
-{# How staging reads a contract field (extracts.md): trimmed, empty = missing; codes and
-   initials also upper-cased. Raw keeps the values as written. #}
+{# How staging reads a contract field (extracts.md). The normalisation itself (every
+   whitespace character trimmed - tabs and no-break spaces too -, empty = missing, codes,
+   initials, CRNs and code-like references upper-cased) is declared once, in
+   pipelines/contract.py `normalised`, and applied by the loader: raw holds clean values.
+   Staging does not trim or upper-case again (SQL's trim() removes spaces only, so a second
+   rule here would disagree with the loader's). clean_text and clean_code differ only in
+   what they document; empty strings are still read as missing. #}
 {% macro clean_text(column) -%}
-    nullif(trim({{ column }}), '')
+    nullif({{ column }}, '')
 {%- endmacro %}
 
 {% macro clean_code(column) -%}
-    nullif(upper(trim({{ column }})), '')
+    nullif({{ column }}, '')
 {%- endmacro %}
 
 {% macro clean_date(column) -%}
-    cast(nullif(trim({{ column }}), '') as date)
+    cast(nullif({{ column }}, '') as date)
 {%- endmacro %}
 
 {% macro clean_number(column) -%}
-    cast(nullif(trim({{ column }}), '') as {{ type_double() }})
+    cast(nullif({{ column }}, '') as {{ type_double() }})
 {%- endmacro %}
 
 {# The matching key of indicators.md s.1: FINITIAL, SINITIAL, DOB, SEX, exact after trimming
-   and upper-casing. Built from already-clean columns. #}
+   and upper-casing (done by the loader). Built from already-clean columns. #}
 {% macro attributor_key(first_initial, surname_initial, date_of_birth, sex_code) -%}
     {{ dbt.concat([first_initial, "'|'", surname_initial, "'|'",
                    "cast(" ~ date_of_birth ~ " as " ~ dbt.type_string() ~ ")", "'|'", sex_code]) }}
@@ -31,28 +36,28 @@
    on large extracts (a sort of every row is what made staging slow at scale; docs/benchmarks.md).
    It reads the relation itself, not an import CTE: DuckDB materialises a CTE read more than
    once, a copy of every raw row. Keys are required by the contract, so never null and
-   `not in` is safe. #}
+   `not in` is safe; the loader wrote them normalised, so `z900002 ` and `Z900002` are one key. #}
 {% macro latest_versions(relation, key_column) -%}
     with keys_with_versions as (
-        select trim({{ key_column }}) as version_key
+        select {{ key_column }} as version_key
         from {{ relation }}
-        group by trim({{ key_column }})
+        group by {{ key_column }}
         having count(*) > 1
     )
 
     select single_version.*, 1 as version_rank
     from {{ relation }} as single_version
-    where trim({{ key_column }}) not in (select version_key from keys_with_versions)
+    where {{ key_column }} not in (select version_key from keys_with_versions)
     union all
     select * from (
         select
             several_versions.*,
             row_number() over (
-                partition by trim({{ key_column }})
+                partition by {{ key_column }}
                 order by _extract_date desc, _loaded_at desc, _source_file desc, _line_number desc
             ) as version_rank
         from {{ relation }} as several_versions
-        where trim({{ key_column }}) in (select version_key from keys_with_versions)
+        where {{ key_column }} in (select version_key from keys_with_versions)
     ) as ranked
     where version_rank = 1
 {%- endmacro %}

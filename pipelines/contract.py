@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import polars as pl
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "continuity.duckdb"  # CONTINUITY_WAREHOUSE unset
 SEEDS_DIR = PROJECT_DIR / "seeds"
@@ -35,6 +37,14 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     integer: bool = False
+    upper: bool = False  # a case-insensitive text value (a code-like reference), upper-cased on load
+    age_range: tuple[int, int] | None = None  # a date of birth: plausible ages on the extract date
+
+    @property
+    def case_insensitive(self) -> bool:
+        """Codes, initials, CRNs and code-like references compare without case (extracts.md:
+        "Codes are case-insensitive and trimmed on load"); ids such as EPISODID keep theirs."""
+        return self.kind is Kind.CODE or self.pattern is not None or self.upper
 
     def describe_pattern(self) -> str:
         return {r"^[A-Z]$": "a single letter A-Z", r"^[A-Z][0-9]{6}$": "a letter and 6 digits"}.get(
@@ -73,13 +83,19 @@ CRN = r"^[A-Z][0-9]{6}$"
 # and their values are never written to a log, the terminal or a report (a quarantine reason
 # names the field, not its value; raw.quarantine.raw_line keeps the line in the warehouse).
 IDENTIFYING_FIELDS = frozenset({"CRN", "CLIENT", "FINITIAL", "SINITIAL", "DOB"})
+# A date of birth is plausible when the person is aged 10 to 120 on the file's extract date:
+# 10 is the age of criminal responsibility in England, and 120 is beyond the oldest person
+# recorded; the extract date, not the event date, because a file holds records of past
+# years. DOB 0001-01-01 or a DOB after the extract is quarantined with this reason.
+PLAUSIBLE_AGE = (10, 120)
+PRISONS = ("prisons", "estab_code")
 
 
 def _attributors(required: bool = True) -> tuple[Column, ...]:
     return (
         Column("FINITIAL", Kind.TEXT, required, pattern=INITIAL),
         Column("SINITIAL", Kind.TEXT, required, pattern=INITIAL),
-        Column("DOB", Kind.DATE, required),
+        Column("DOB", Kind.DATE, required, age_range=PLAUSIBLE_AGE),
         Column("SEX", Kind.CODE, required, codes=SEX),
         Column("GENDER", Kind.CODE, codes=GENDER),
         Column("ETHNIC", Kind.CODE, seed=("ethnic_groups", "ethnic_code")),
@@ -105,8 +121,8 @@ NDTMS_SECURE = Extract(
     description="prison (secure setting) treatment episodes",
     columns=(
         Column("EPISODID", required=True),
-        Column("AGNCY", required=True),
-        Column("ESTAB", required=True),
+        Column("AGNCY", required=True, upper=True),
+        Column("ESTAB", Kind.CODE, True, seed=PRISONS),
         Column("CLIENT", required=True),
         *_attributors(),
         Column("RECEPDT", Kind.DATE, True),
@@ -117,8 +133,8 @@ NDTMS_SECURE = Extract(
         Column("RORSTAT", Kind.CODE, codes=("1", "2", "3", "4")),
         Column("PRISEXDT", Kind.DATE),
         Column("PRISEXRSN", Kind.CODE, codes=("REL", "TRN", "DTH", "OTH")),
-        Column("EXITDEST"),
-        Column("LSOA"),
+        Column("EXITDEST", upper=True),
+        Column("LSOA", upper=True),
         Column("INREACH", Kind.CODE, codes=YN),
     ),
 )
@@ -130,11 +146,11 @@ NDTMS_COMMUNITY = Extract(
     description="community treatment episodes",
     columns=(
         Column("EPISODID", required=True),
-        Column("AGNCY", required=True),
+        Column("AGNCY", required=True, upper=True),
         Column("CLIENT", required=True),
         *_attributors(),
-        Column("UTLA", required=True),
-        Column("LSOA"),
+        Column("UTLA", required=True, upper=True),
+        Column("LSOA", upper=True),
         Column("REFLD", Kind.DATE, True),
         Column("RFLS", Kind.CODE, codes=("PRI", "PRO", "SLF", "GP", "OTH")),
         Column("TRIAGED", Kind.DATE),
@@ -173,10 +189,10 @@ NDELIUS_CASES = Extract(
         Column("MAPPACAT", Kind.CODE, codes=("M1", "M2", "M3", "M4")),
         Column("MAPPALVL", Kind.CODE, codes=("M1", "M2", "M3")),
         Column("ROSH", Kind.CODE, codes=ROSH),
-        Column("ESTAB"),
+        Column("ESTAB", Kind.CODE, seed=PRISONS),
         Column("RELDT", Kind.DATE),
-        Column("UTLA"),
-        Column("LSOA"),
+        Column("UTLA", upper=True),
+        Column("LSOA", upper=True),
         Column("ERPG", Kind.CODE, codes=("1", "2", "3")),
         Column("ERSITE", Kind.CODE, seed=("er_sites", "er_site_code")),
         Column("ERREFDT", Kind.DATE),
@@ -226,6 +242,18 @@ EXTRACTS: tuple[Extract, ...] = (
     ER_CONTACTS,
 )
 EXTRACTS_BY_NAME = {e.name: e for e in EXTRACTS}
+
+
+def normalised(column: Column) -> pl.Expr:
+    """The one normalisation of a contract field (extracts.md), declared here only: every
+    whitespace character (space, tab, no-break space, line breaks: Unicode White_Space) trimmed
+    from both ends, empty = missing, and upper case where the column is case-insensitive.
+    The loader writes raw values through it, so raw holds clean values and staging, the
+    indicators and the Spark build read them as they are and never trim or upper-case again."""
+    value = pl.col(column.name).str.strip_chars()
+    if column.case_insensitive:
+        value = value.str.to_uppercase()
+    return pl.when(value == "").then(None).otherwise(value).alias(column.name)
 
 
 def load_code_lists(seeds_dir: Path = SEEDS_DIR) -> dict[tuple[str, str], frozenset[str]]:

@@ -8,14 +8,19 @@ One road for every line of every file (``shared/spec/style.md``):
       -> load_extract()        valid rows -> raw.<extract>; failed rows -> raw.quarantine;
                                unreadable files -> raw.rejected_files
 
-Raw keeps the values as they were written (no trimming or case changes): the staging models
-do the typing and normalisation, and "the latest extract wins per key" is applied there, so
-raw is a full history. Each file is loaded in one transaction, so a crash never leaves half
-a file behind, and a file whose sha256 is already loaded (or rejected) is skipped.
+Raw holds every value normalised by the contract's one rule (``contract.normalised``: every
+whitespace character trimmed, empty = missing, case-insensitive columns upper-cased), so
+staging and everything after it compare values exactly as the loader validated them;
+raw.quarantine keeps each failed line as it was written. The staging models do the typing,
+and "the latest extract wins per key" is applied there, so raw is a full history. Each file
+is loaded in one transaction, so a crash never leaves half a file behind, and a file whose
+sha256 is already loaded (or withdrawn, ``pipelines/withdraw.py``) is skipped. A rejected
+file is not "seen": once fixed (renamed, re-sent, the size limit raised) the next run loads it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -28,7 +33,16 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.contract import EXTRACTS, IDENTIFYING_FIELDS, Column, Extract, Kind, codes_for, load_code_lists
+from pipelines.contract import (
+    EXTRACTS,
+    IDENTIFYING_FIELDS,
+    Column,
+    Extract,
+    Kind,
+    codes_for,
+    load_code_lists,
+    normalised,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +66,11 @@ create table if not exists raw.loaded_files (
     extract varchar, source_file varchar, file_sha256 varchar, extract_date date,
     rows_read integer, rows_loaded integer, rows_quarantined integer, loaded_at timestamp
 );
+create table if not exists raw.withdrawn_files (
+    extract varchar, source_file varchar, file_sha256 varchar, rows_withdrawn integer,
+    reason varchar, withdrawn_by varchar, withdrawn_at timestamp,
+    undo_reason varchar, undone_by varchar, undone_at timestamp
+);
 """
 
 
@@ -62,7 +81,7 @@ class RejectedFile(Exception):
 @dataclass
 class FileResult:
     source_file: str
-    status: str  # loaded | skipped | rejected
+    status: str  # loaded | skipped | withdrawn | rejected
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -96,6 +115,9 @@ class ExtractSummary:
         )
         if self.skipped:
             text += f", {len(self.skipped)} already loaded (skipped)"
+        withdrawn = [f for f in self.files if f.status == "withdrawn"]
+        if withdrawn:
+            text += f", {len(withdrawn)} withdrawn (not loaded)"
         if self.rejected:
             text += f", {len(self.rejected)} file(s) rejected"
         return text
@@ -168,6 +190,10 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
     data = path.read_bytes()
     if b"\x00" in data:
         raise RejectedFile("file contains NUL bytes: not a text CSV")
+    if b"\r" in data and b"\n" not in data:
+        raise RejectedFile(
+            "lines end in CR only (old Mac format), so the file reads as one line: save it with LF or CRLF line endings"
+        )
     try:
         text_head = data[:65536].decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -175,7 +201,10 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
             line = data[: e.start].count(b"\n") + 1
             raise RejectedFile(f"not UTF-8 text (line {line}, byte offset {e.start})") from None
         text_head = data[: e.start].decode("utf-8-sig")
-    header = next(csv.reader(io.StringIO(text_head)), [])
+    try:
+        header = next(csv.reader(io.StringIO(text_head)), [])
+    except csv.Error as e:
+        raise RejectedFile(f"the header row is not readable CSV: {e}") from None
     header = [h.strip().upper() for h in header]
     missing = [c for c in extract.required_columns if c not in header]
     if missing:
@@ -202,16 +231,12 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
     return df.select(extract.column_names), warnings
 
 
-def _value(name: str) -> pl.Expr:
-    """A field as the contract reads it: trimmed, empty = missing."""
-    v = pl.col(name).str.strip_chars()
-    return pl.when(v == "").then(None).otherwise(v)
-
-
-def _column_problem(column: Column, codes: list[str]) -> pl.Expr | None:
-    """An expression giving the reason this column breaks the contract, or null."""
-    v = _value(column.name)
-    if column.name in IDENTIFYING_FIELDS:  # the value stays out of every log and terminal line
+def _column_problem(column: Column, codes: list[str], extract_date: date | None) -> pl.Expr | None:
+    """An expression giving the reason this column breaks the contract, or null. Reads the
+    normalised value (``contract.normalised``); an identifying field's value never reaches
+    the reason, which is printed to the terminal and logs."""
+    v = pl.col(column.name)
+    if column.name in IDENTIFYING_FIELDS:
         shown = pl.lit(f"{column.name} (value withheld: identifying field)")
     else:
         shown = pl.lit(f"{column.name} '") + v + pl.lit("'")
@@ -221,10 +246,24 @@ def _column_problem(column: Column, codes: list[str]) -> pl.Expr | None:
     if column.kind is Kind.DATE:
         bad = ~v.str.contains(ISO_DATE) | v.str.strptime(pl.Date, "%Y-%m-%d", strict=False).is_null()
         checks.append((v.is_not_null() & bad, shown + pl.lit(" is not a valid date (YYYY-MM-DD)")))
+        if column.age_range is not None and extract_date is not None:
+            youngest, oldest = column.age_range
+            born = v.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            earliest, latest = _years_before(extract_date, oldest), _years_before(extract_date, youngest)
+            checks.append(
+                (
+                    born.is_not_null() & ((born < earliest) | (born > latest)),
+                    # the date itself is identifying: it stays in raw.quarantine.raw_line only
+                    pl.lit(
+                        f"{column.name} is not a plausible date of birth (age {youngest} to {oldest} on the "
+                        f"extract date {extract_date.isoformat()}: born {earliest.isoformat()} to {latest.isoformat()})"
+                    ),
+                )
+            )
     if column.kind is Kind.CODE:
         checks.append(
             (
-                v.is_not_null() & ~v.str.to_uppercase().is_in(codes),
+                v.is_not_null() & ~v.is_in(codes),
                 shown + pl.lit(" is not in the code list"),
             )
         )
@@ -243,7 +282,7 @@ def _column_problem(column: Column, codes: list[str]) -> pl.Expr | None:
     if column.pattern:
         checks.append(
             (
-                v.is_not_null() & ~v.str.to_uppercase().str.contains(column.pattern),
+                v.is_not_null() & ~v.str.contains(column.pattern),
                 shown + pl.lit(f" is not {column.describe_pattern()}"),
             )
         )
@@ -255,18 +294,30 @@ def _column_problem(column: Column, codes: list[str]) -> pl.Expr | None:
     return expr.otherwise(None)
 
 
-def validate(df: pl.DataFrame, extract: Extract, code_lists: dict) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split a file's rows into valid rows and quarantine rows (one per failed line).
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def validate(
+    df: pl.DataFrame, extract: Extract, code_lists: dict, extract_date: date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a file's rows into valid rows (normalised) and quarantine rows (one per failed
+    line, the line as written).
 
     A failed line gets one quarantine row naming its first failing column and every reason,
     so rows in raw plus rows in quarantine always equal the data lines read.
     """
+    written = df
+    df = df.select([normalised(c) for c in extract.columns])
     problems: list[tuple[str, pl.Expr]] = []
     for column in extract.columns:
-        expr = _column_problem(column, codes_for(column, code_lists))
+        expr = _column_problem(column, codes_for(column, code_lists), extract_date)
         if expr is not None:
             problems.append((column.name, expr))
-    key = _value(extract.key)
+    key = pl.col(extract.key)
     key_shown = pl.lit("(value withheld: identifying field)") if extract.key in IDENTIFYING_FIELDS else "'" + key + "'"
     problems.append(
         (
@@ -292,11 +343,14 @@ def validate(df: pl.DataFrame, extract: Extract, code_lists: dict) -> tuple[pl.D
     )
     bad = checked.filter(pl.col("_reason") != "")
     good = checked.filter(pl.col("_reason") == "").select(extract.column_names + ["_row"])
+    as_written = written.select(extract.column_names).with_row_index("_row").join(bad.select("_row"), on="_row")
     quarantine = bad.select(
         line_number=(pl.col("_row") + 2).cast(pl.Int32),
         column_name=pl.col("_column"),
         reason=pl.col("_reason"),
-        raw_line=pl.Series([_csv_line(r) for r in bad.select(extract.column_names).rows()], dtype=pl.String),
+        raw_line=pl.Series(
+            [_csv_line(r) for r in as_written.sort("_row").select(extract.column_names).rows()], dtype=pl.String
+        ),
     )
     return good, quarantine
 
@@ -307,24 +361,72 @@ def _csv_line(values: tuple) -> str:
     return buffer.getvalue()
 
 
-def _already_seen(con, sha: str) -> bool:
+def _already_seen(con, sha: str) -> str | None:
+    """'skipped' when this content is loaded, 'withdrawn' when an analyst withdrew it (until
+    the withdrawal is undone); None otherwise. Rejections are not remembered: a rejected file
+    is read again by every run, so once fixed it loads."""
     rows = con.execute(
-        "select 1 from raw.loaded_files where file_sha256 = $sha "
-        "union all select 1 from raw.rejected_files where file_sha256 = $sha",
+        "select 'skipped' from raw.loaded_files where file_sha256 = $sha "
+        "union all select 'withdrawn' from raw.withdrawn_files where file_sha256 = $sha and undone_at is null",
         {"sha": sha},
     ).fetchall()
-    return bool(rows)
+    return rows[0][0] if rows else None
+
+
+def _record_identical_copy(con, path: Path, extract: Extract, source_file: str, sha: str, now: datetime) -> None:
+    """A file whose content is already loaded under another name (an extract re-sent
+    unchanged for a later date) loads no rows, but is recorded in raw.loaded_files (0 rows)
+    so that its extract date counts: the extract is current to that date (pipelines/gates.py)."""
+    try:
+        extract_date = extract_date_from_name(path, extract)
+    except RejectedFile:
+        return
+    known = con.execute(
+        "select 1 from raw.loaded_files where file_sha256 = ? and source_file = ?", [sha, source_file]
+    ).fetchall()
+    if not known:
+        con.execute(
+            "insert into raw.loaded_files values (?, ?, ?, ?, 0, 0, 0, ?)",
+            [extract.name, source_file, sha, extract_date, now],
+        )
+
+
+def _unreadable(e: OSError) -> RejectedFile:
+    """An operating-system error reading a file, as a one-line rejection reason."""
+    import errno
+
+    what = {
+        errno.EACCES: "permission denied: the pipeline's user cannot read the file (check its owner and mode)",
+        errno.EPERM: "permission denied: the pipeline's user cannot read the file (check its owner and mode)",
+        errno.EISDIR: "not a regular file (links and folders are not read)",
+    }.get(e.errno, f"cannot be read: {e.strerror or e}")
+    return RejectedFile(what)
 
 
 def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict) -> FileResult:
     source_file = f"{extract.name}/{path.name}"
     now = datetime.now()
-    sha = sha256_of(path) if path.is_file() and not path.is_symlink() else ""
-    if sha and _already_seen(con, sha):
-        return FileResult(source_file, "skipped")
+    sha = ""
     try:
+        sha = sha256_of(path) if path.is_file() and not path.is_symlink() else ""
+        seen = _already_seen(con, sha) if sha else None
+        if seen:
+            if seen == "skipped":
+                _record_identical_copy(con, path, extract, source_file, sha, now)
+            return FileResult(source_file, seen)
         extract_date = extract_date_from_name(path, extract)
-        df, warnings = read_extract_file(path, extract)
+        try:
+            df, warnings = read_extract_file(path, extract)
+        except OSError as e:
+            raise _unreadable(e) from None
+    except OSError as e:  # hashing it failed
+        e = _unreadable(e)
+        con.execute(
+            "insert into raw.rejected_files values (?, ?, ?, ?, ?)",
+            [source_file, str(e), extract.name, sha, now],
+        )
+        log.error("%s rejected: %s", source_file, e)
+        return FileResult(source_file, "rejected", reason=str(e))
     except RejectedFile as e:
         con.execute(
             "insert into raw.rejected_files values (?, ?, ?, ?, ?)",
@@ -334,7 +436,7 @@ def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict
         return FileResult(source_file, "rejected", reason=str(e))
     for w in warnings:
         log.warning("%s: %s", source_file, w)
-    good, quarantine = validate(df, extract, code_lists)
+    good, quarantine = validate(df, extract, code_lists, extract_date)
     raw_rows = good.select(
         *extract.column_names,
         _source_file=pl.lit(source_file),
@@ -365,7 +467,10 @@ def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict
         )
         con.execute("commit")
     except Exception:
-        con.execute("rollback")
+        # a failed statement (disk full, say) may already have ended the transaction: the
+        # rollback must not hide the real cause behind "no transaction is active"
+        with contextlib.suppress(Exception):
+            con.execute("rollback")
         raise
     finally:
         con.unregister("_raw_rows")

@@ -174,6 +174,9 @@ def dbt_main(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:  # console script
+    from dagster_project.children import guard
+
+    guard()  # die with the run; hold its children lock while alive (dagster_project/children.py)
     sys.exit(dbt_main())
 
 

@@ -12,6 +12,7 @@ from dagster_project.dbt_project import DBT_PROJECT
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import WAREHOUSE_POOL
 from pipelines.exports import write_exports
+from pipelines.gates import accepted_overrides
 from pipelines.pseudonymise import DEV_OK_ENV
 from pipelines.publish import publish, republish
 from pipelines.reports import build_reports
@@ -103,7 +104,8 @@ def _builders(vintage: str) -> list:
 )
 def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
-    notes = {"run_id": context.run_id, **_provenance(warehouse)}
+    # the publication gates an analyst accepted for this run (dagster_project/assets/gates.py)
+    notes = {"run_id": context.run_id, **_provenance(warehouse), "accepted_gates": accepted_overrides()}
     vintage = notes["vintage"]
     if PUBLICATION in context.selected_asset_keys:
         folder = publish(

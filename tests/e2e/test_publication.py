@@ -124,12 +124,13 @@ def test_a_blocking_failure_does_not_publish_and_keeps_the_old_publication(publi
     link = root / "wh" / "published"
     target, before = os.readlink(link), fingerprint(link)
     reports_before = fingerprint(root / "wh" / "reports")
-    # contract-valid, but born after reception: breaks gx_ndtms_secure (blocking)
+    # contract-valid (a plausible DOB: 13 on the extract date), but born after reception:
+    # breaks gx_ndtms_secure (blocking)
     write_extract(
         root / "landing",
         "ndtms_secure",
         "2023-12-31",
-        [secure_row(EPISODID="S99", FINITIAL="Z", DOB="2024-01-01", RECEPDT="2023-01-10")],
+        [secure_row(EPISODID="S99", FINITIAL="Z", DOB="2010-01-01", RECEPDT="2009-01-10")],
     )
     second = run(root)
     assert second.returncode == 1

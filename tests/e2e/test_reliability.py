@@ -6,6 +6,7 @@ publication (each time the previous publication must stay intact and readable), 
 that must complete without clean-up and match the reference, two runs at once, and a scan
 of everything published for personal data from the input."""
 
+import contextlib
 import csv
 import hashlib
 import os
@@ -258,3 +259,84 @@ def test_report_numbers_match_the_published_disclosure_controlled_marts(world):
         assert all(int(n) % 5 == 0 and int(n) >= 10 for n in drawn[0].numbers)
     else:  # no pair's rate is published: no flows slide at all
         assert drawn == []
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every living descendant of `pid`, from /proc (zombies are not alive)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            _, rest = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        state, ppid = rest.split()[:2]
+        if state != "Z":
+            parents[int(stat.parent.name)] = int(ppid)
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def _holding(path: Path) -> set[int]:
+    """Processes that have `path` open."""
+    holders = set()
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            if os.readlink(fd) == str(path):
+                holders.add(int(fd.parent.parent.name))
+        except OSError:
+            continue
+    return holders
+
+
+def test_a_sigkill_of_the_cli_alone_leaves_no_process_writing(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "c.duckdb"
+    generate(landing, GeneratorConfig(seed=5, scale=0.01))
+    proc = subprocess.Popen(
+        CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+        start_new_session=True,  # only so that the test can clean up whatever survives
+    )
+    try:
+        for line in proc.stdout:
+            if line.strip() == "... continuity_dbt_assets":
+                break
+        deadline = time.monotonic() + 60
+        dbt = set()
+        while not dbt and time.monotonic() < deadline:
+            dbt = {p for p in _descendants(proc.pid) if b"build" in Path(f"/proc/{p}/cmdline").read_bytes()}
+            time.sleep(0.1)
+        assert dbt, "dbt build did not start"
+        time.sleep(2.0)  # dbt is building the warehouse (unguarded, it went on for ~15 s after the kill)
+        children = _descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)  # the CLI process alone, as `kill -9 <pid>` does
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 3
+        while _alive(children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # dbt died with the CLI (parent-death signal): nothing is left writing the warehouse
+        assert _alive(children) == set()
+        assert _holding(warehouse) == set()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    # and the next run takes the lock and completes
+    final = run(landing, warehouse, warehouse.parent)
+    assert final.returncode == 0, final.stdout[-3000:] + final.stderr

@@ -61,6 +61,10 @@ def build_landing(landing: Path) -> None:
             intervention_row(MODID="M2"),  # duplicate key -> both quarantined
         ],
     )
+    # the next quarter's community and interventions extracts, C1 and M1 re-sent unchanged:
+    # every extract C20 needs is current to 2023-09-30 (publication gate extracts_current)
+    write_extract(landing, "ndtms_community", "2023-09-30", [community_row(EPISODID="C1")])
+    write_extract(landing, "ndtms_interventions", "2023-09-30", [intervention_row(MODID="M1", MODST="2023-06-08")])
     write_extract(landing, "ndelius_cases", "2023-06-30", [case_row(), case_row(CRN="BAD")])
     # a broken file: er_contacts without its CONTTYPE column -> rejected whole
     write_extract(landing, "er_contacts", "2023-06-30", text="CONTID,CRN,CONTDT,ATTENDED\nK1,X123456,2023-07-01,Y\n")
@@ -121,18 +125,18 @@ def test_rows_in_raw_plus_quarantine_equal_data_lines_read(run):
             "er_contacts",
         ]
     }
-    # secure 4 + 1 lines, community 2, interventions 3, cases 2 = 12 data lines read;
+    # secure 4 + 1 lines, community 2 + 1, interventions 3 + 1, cases 2 = 14 data lines read;
     # er_contacts' one line is in a rejected file, so it was never read as data
     assert raw == {
         "ndtms_secure": 3,
-        "ndtms_community": 1,
-        "ndtms_interventions": 1,
+        "ndtms_community": 2,
+        "ndtms_interventions": 2,
         "ndelius_cases": 1,
         "ndelius_oasys": 0,
         "er_contacts": 0,
     }
     assert query(root, "select count(*) from raw.quarantine")[0][0] == 6
-    assert sum(raw.values()) + 6 == 12
+    assert sum(raw.values()) + 6 == 14
     assert query(root, "select source_file from raw.rejected_files") == [("er_contacts/er_contacts_20230630.csv",)]
 
 

@@ -207,3 +207,147 @@ def test_rows_read_equal_rows_loaded_plus_quarantined(con, tmp_path, code_lists)
     summary = load(con, tmp_path, "ndtms_secure", code_lists)
     # 10 lines: line of S3 (bad DOB), S5 (bad code), and both S8 rows -> 4 quarantined, 6 loaded
     assert (summary.total("rows_read"), summary.total("rows_loaded"), summary.total("rows_quarantined")) == (10, 6, 4)
+
+
+# ---- issue 22: one normalisation, rejected files not "seen", unreadable files, plausibility
+
+
+def test_raw_holds_values_normalised_by_the_one_contract_rule(con, tmp_path, code_lists):
+    # tab, no-break space and spaces around values; lower-case codes and initials
+    row = secure_row(EPISODID="S1\t", FINITIAL="\u00a0a", PRISEXRSN="REL\t", ESTAB=" lei", DISRSN="83 ", CLIENT="pc1")
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [row])
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert summary.total("rows_loaded") == 1
+    # EPISODID and CLIENT are trimmed but keep their case (ids); codes and initials upper-cased
+    assert con.execute(
+        'select "EPISODID", "FINITIAL", "PRISEXRSN", "ESTAB", "CLIENT" from raw.ndtms_secure'
+    ).fetchall() == [("S1", "A", "REL", "LEI", "pc1")]
+
+
+def test_a_quarantined_line_is_kept_as_written(con, tmp_path, code_lists):
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(PRISEXRSN="rel\t", DISRSN="00")])
+    load(con, tmp_path, "ndtms_secure", code_lists)
+    [(_, _, column, reason, raw_line)] = quarantine(con)
+    assert (column, reason) == ("DISRSN", "DISRSN '00' is not in the code list")
+    assert ",rel\t," in raw_line
+
+
+def test_case_variant_crns_in_one_file_are_one_key(con, tmp_path, code_lists):
+    # z900002 and Z900002 are the same CRN (codes and CRNs are case-insensitive): a duplicate
+    # key within one file, so both lines are quarantined (extracts.md)
+    write_extract(tmp_path, "ndelius_cases", "2023-06-30", [case_row(CRN="z900002"), case_row(CRN="Z900002")])
+    summary = load(con, tmp_path, "ndelius_cases", code_lists)
+    assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (0, 2)
+    reasons = {r[3] for r in quarantine(con)}
+    assert len(reasons) == 1 and reasons.pop().startswith("duplicate key CRN")
+    assert {r[4].split(",")[0] for r in quarantine(con)} == {"z900002", "Z900002"}  # the lines as written
+
+
+def test_a_file_rejected_for_its_name_loads_once_renamed(con, tmp_path, code_lists):
+    bad = write_extract(tmp_path, "ndtms_secure", "2026-04-1", [secure_row()])  # ndtms_secure_2026041.csv
+    first = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert [f.status for f in first.files] == ["rejected"]
+    bad.rename(bad.with_name("ndtms_secure_20260401.csv"))  # the same bytes, correctly named
+    second = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert [(f.status, f.rows_loaded) for f in second.files] == [("loaded", 1)]
+    assert con.execute('select "EPISODID" from raw.ndtms_secure').fetchall() == [("S1",)]
+
+
+def test_a_file_over_the_size_limit_loads_once_the_limit_is_raised(con, tmp_path, code_lists, monkeypatch):
+    import pipelines.load
+
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()])
+    monkeypatch.setattr(pipelines.load, "MAX_FILE_BYTES", 10)
+    assert [f.status for f in load(con, tmp_path, "ndtms_secure", code_lists).files] == ["rejected"]
+    monkeypatch.setattr(pipelines.load, "MAX_FILE_BYTES", 1024**3)
+    assert [f.status for f in load(con, tmp_path, "ndtms_secure", code_lists).files] == ["loaded"]
+    assert con.execute("select count(*) from raw.ndtms_secure").fetchall() == [(1,)]
+
+
+def test_a_file_with_cr_only_line_endings_is_rejected_and_the_next_file_loads(con, tmp_path, code_lists):
+    text = csv_text("ndtms_secure", [secure_row()]).replace("\n", "\r")
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", text=text.encode())
+    write_extract(tmp_path, "ndtms_secure", "2023-09-30", [secure_row(EPISODID="S2")])
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert [(f.status, f.reason) for f in summary.files] == [
+        (
+            "rejected",
+            "lines end in CR only (old Mac format), so the file reads as one line: "
+            "save it with LF or CRLF line endings",
+        ),
+        ("loaded", ""),
+    ]
+
+
+def test_a_file_the_user_cannot_read_is_rejected_and_the_next_file_loads(con, tmp_path, code_lists, monkeypatch):
+    # Tests run as root, whom chmod 000 does not stop: the PermissionError open() raises for
+    # an unreadable file is simulated for this one file instead.
+    blocked = write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()])
+    write_extract(tmp_path, "ndtms_secure", "2023-09-30", [secure_row(EPISODID="S2")])
+    real_open = open
+
+    def guarded_open(file, *args, **kwargs):
+        if Path(file) == blocked:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", guarded_open)
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    monkeypatch.undo()
+    assert [(f.status, f.reason) for f in summary.files] == [
+        ("rejected", "permission denied: the pipeline's user cannot read the file (check its owner and mode)"),
+        ("loaded", ""),
+    ]
+    assert con.execute("select source_file, reason from raw.rejected_files").fetchall() == [
+        ("ndtms_secure/ndtms_secure_20230630.csv", summary.files[0].reason)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dob", "reason"),
+    [
+        # extract date 2023-06-30: plausible DOBs are 1903-06-30 (age 120) to 2013-06-30 (age 10)
+        ("0001-01-01", "DOB is not a plausible date of birth"),
+        ("1903-06-29", "DOB is not a plausible date of birth"),
+        ("2013-07-01", "DOB is not a plausible date of birth"),
+    ],
+)
+def test_an_implausible_date_of_birth_is_quarantined(con, tmp_path, code_lists, dob, reason):
+    write_extract(
+        tmp_path, "ndtms_secure", "2023-06-30", [secure_row(DOB=dob), secure_row(EPISODID="S2", DOB="1903-06-30")]
+    )
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (1, 1)
+    [(_, line, column, got, _)] = quarantine(con)
+    assert (line, column) == (2, "DOB")
+    assert got == (f"{reason} (age 10 to 120 on the extract date 2023-06-30: born 1903-06-30 to 2013-06-30)")
+
+
+def test_an_unknown_prison_is_quarantined(con, tmp_path, code_lists):
+    # XXX is not an estab_code of seeds/prisons.csv; LEI is
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row(ESTAB="XXX"), secure_row(EPISODID="S2")])
+    summary = load(con, tmp_path, "ndtms_secure", code_lists)
+    assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (1, 1)
+    assert [(r[2], r[3]) for r in quarantine(con)] == [("ESTAB", "ESTAB 'XXX' is not in the code list")]
+
+
+def test_a_failed_load_reports_its_cause_not_the_failed_rollback(tmp_path, code_lists):
+    # a full disk: the insert fails and DuckDB has already ended the transaction, so the
+    # rollback fails too; the error raised must be the disk's, not "no transaction is active"
+    real = duckdb.connect()
+
+    class FullDisk:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, sql, *args):
+            if sql.startswith("insert into raw.ndtms_secure"):
+                raise duckdb.IOException('Could not write file "c.duckdb.wal": No space left on device')
+            if sql == "rollback":
+                raise duckdb.TransactionException("cannot rollback - no transaction is active")
+            return real.execute(sql, *args)
+
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()])
+    with pytest.raises(duckdb.IOException, match="No space left on device"):
+        load_extract(FullDisk(), tmp_path, EXTRACTS_BY_NAME["ndtms_secure"], code_lists)
+    real.close()

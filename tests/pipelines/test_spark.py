@@ -77,7 +77,7 @@ def test_the_dbt_target_is_a_setting_with_its_own_executable(monkeypatch):
     monkeypatch.setenv(DBT_TARGET_ENV, "spark")
     assert Settings.from_env().dbt_target == "spark"
     assert dbt_executable("spark").endswith("continuity-dbt-spark")
-    assert dbt_executable("duckdb").endswith("/dbt")
+    assert dbt_executable("duckdb").endswith("/continuity-dbt")  # dbt, guarded to die with the run
     monkeypatch.setenv(DBT_TARGET_ENV, "postgres")
     with pytest.raises(ValueError, match="must be one of duckdb, spark"):
         Settings.from_env()

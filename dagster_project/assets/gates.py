@@ -1,0 +1,47 @@
+"""The publication gates of pipelines/gates.py as blocking Dagster asset checks on phof_c20.
+
+A failing gate fails its check with severity ERROR, so the publication (which depends on
+phof_c20) is not materialised, and the CLI prints the gate's one-line reason. A gate the
+analyst accepted for this run (`continuity run --accept GATE --reason TEXT`) that fails is
+reported with severity WARN, naming who accepted it and why, and does not block."""
+
+import dagster as dg
+
+from dagster_project.resources import WarehouseResource
+from pipelines.gates import GATES, evaluate, override_for
+
+DESCRIPTIONS = {
+    "extracts_current": "Every extract C20 needs has current rows and a file for the latest extract date.",
+    "c20_change": "The national C20 of each period moved no more than gate_c20_max_change_points since the "
+    "last publication.",
+    "c20_band": "The national C20 of each period is within gate_c20_plausible_pct.",
+}
+
+
+def _gate_check(gate: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["phof_c20"]),
+        name=f"gate_{gate}",
+        blocking=True,
+        description=f"Publication gate {gate} (pipelines/gates.py): {DESCRIPTIONS[gate]}",
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        settings = warehouse.settings
+        result = evaluate(gate, settings.warehouse, settings.output)
+        accepted = override_for(gate)
+        summary = result.reason
+        if not result.passed:
+            if accepted:
+                summary = f"accepted by {accepted['who']} ({accepted['reason']}): {result.reason}"
+            else:
+                summary = f"{result.reason} (to publish anyway: continuity run --accept {gate} --reason TEXT)"
+        return dg.AssetCheckResult(
+            passed=result.passed,
+            severity=dg.AssetCheckSeverity.WARN if result.passed or accepted else dg.AssetCheckSeverity.ERROR,
+            metadata={"summary": summary, "gate": gate, "accepted": bool(accepted and not result.passed)},
+        )
+
+    return _check
+
+
+GATE_CHECKS = [_gate_check(g) for g in GATES]

@@ -1,0 +1,57 @@
+"""dagster_project/children.py: a guarded child dies with its parent, and a new run waits
+until no child of an earlier run is alive."""
+
+import os
+import subprocess
+import sys
+import time
+
+from dagster_project.children import wait_for_children
+
+GUARDED_SLEEPER = (
+    "from dagster_project.children import guard; guard(); import time; print('up', flush=True); time.sleep(60)"
+)
+
+
+def test_a_new_run_waits_until_the_children_of_the_last_are_gone(tmp_path):
+    warehouse = tmp_path / "c.duckdb"
+    env = {**os.environ, "CONTINUITY_WAREHOUSE": str(warehouse)}
+    env.pop("CONTINUITY_RUN_PID", None)
+    child = subprocess.Popen([sys.executable, "-c", GUARDED_SLEEPER], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "up"  # it holds the children lock now
+        started = time.monotonic()
+        assert wait_for_children(warehouse, timeout=0.5) is False
+        assert time.monotonic() - started >= 0.5
+    finally:
+        child.kill()
+        child.wait()
+    assert wait_for_children(warehouse, timeout=5) is True
+
+
+def test_a_guarded_child_dies_with_its_parent(tmp_path):
+    # parent: a python process that starts the guarded sleeper, prints its pid, then waits;
+    # killing the parent with SIGKILL must take the sleeper with it
+    parent_code = (
+        "import subprocess, sys; "
+        f"c = subprocess.Popen([sys.executable, '-c', {GUARDED_SLEEPER!r}], stdout=subprocess.PIPE, text=True); "
+        "c.stdout.readline(); print(c.pid, flush=True); c.wait()"
+    )
+    env = {**os.environ, "CONTINUITY_WAREHOUSE": str(tmp_path / "c.duckdb")}
+    env.pop("CONTINUITY_RUN_PID", None)
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env, stdout=subprocess.PIPE, text=True)
+    child_pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            state = open(f"/proc/{child_pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child_pid, 9)
+        raise AssertionError("the guarded child outlived its parent")
