@@ -98,7 +98,8 @@ class _People:
         )
         self.disable = _choice(rng, ["Y", "N", "Z"], n, [0.22, 0.63, 0.15])
         # age at a reference date: adults 18-70, mean ~36; 0.6% under 18
-        age_days = (18 * 365.25 + rng.gamma(2.2, 8.0, n) * 365.25).astype(int)
+        # capped at 90: the gamma's tail would give a few people over 120 (implausible DOBs)
+        age_days = (18 * 365.25 + np.minimum(rng.gamma(2.2, 8.0, n), 72.0) * 365.25).astype(int)
         young = rng.random(n) < 0.006
         age_days = np.where(young, rng.integers(16 * 365, 18 * 365 - 30, n), age_days)
         self.age_days = age_days

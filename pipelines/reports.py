@@ -548,12 +548,12 @@ def build_reports(published: Path, out: Path, rules: Rules | None = None) -> dic
     """Write the slide pack and the easy-read summary of an open publication into `out`:
     each file written beside its final name and renamed over it, nothing else touched."""
     rules = rules or rules_from_project()
+    claim_folder(out)
     con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
     try:
         data = gather(con, rules)
     finally:
         con.close()
-    claim_folder(out)
     slides = build_slides(data)
     building = {key: out / f".{name}.building" for key, name in REPORT_FILES.items()}
     write_pptx(slides, building["slides"])

@@ -161,3 +161,21 @@ def test_withdraw_an_unknown_file_is_one_readable_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         "continuity: error: ndtms_secure_20990101.csv is not a loaded file (see raw.loaded_files)"
     )
+
+
+def test_report_never_writes_into_a_folder_holding_other_files(tmp_path, capsys):
+    # a thesis in the folder given as --out stays; nothing is written there
+    import duckdb
+
+    published = tmp_path / "published"
+    published.mkdir()
+    duckdb.connect(str(published / "marts.duckdb")).close()
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_bytes(b"four years of work")
+    code = main(["report", "--published", str(published), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{out} already holds files the pipeline did not write" in err
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
+    assert (out / "thesis.docx").read_bytes() == b"four years of work"

@@ -66,6 +66,12 @@ def test_good_data_is_published(published):
     ).fetchall() == [(1, 2)]
     con.close()
     assert oct((link / "marts.duckdb").stat().st_mode & 0o777) == "0o440"
+    # exports, reports and the validation report are part of the same publication as the
+    # marts (swapped in by one link), so they can never disagree with it
+    publication = link.resolve()
+    assert (root / "wh" / "exports").resolve().parent == publication
+    assert (root / "wh" / "reports").resolve().parent == publication
+    assert (publication / "validation.html").is_file() and (publication / "notes.json").is_file()
     # the descriptions travel with the tables: DuckDB comments and Parquet schema metadata
     con = duckdb.connect(str(link / "marts.duckdb"), read_only=True)
     comment = con.execute(

@@ -1,35 +1,30 @@
 -- One row per release in the PHOF 2.16 / C20 denominator, with its 21-day decision and the
 -- attributes it is broken down by. Pseudonymous: person_key, never attributors.
-with profiles as (
-    select * from {{ ref('int_release_profiles') }}
-),
-
-engagement as (
-    select * from {{ ref('int_release_engagement') }}
+with releases as (
+    select * from {{ ref('int_release_outcomes') }}
 ),
 
 final as (
     select
-        p.release_id,
-        {{ person_key('p.attributor_key') }} as person_key,
-        p.estab_code,
-        p.exit_la_code,
-        p.region_code,
-        p.prison_exit_date,
-        p.financial_year,
-        e.status,
-        e.days_to_engagement,
-        p.age_band,
-        p.sex,
-        p.gender,
-        p.disability,
-        p.ethnic_group,
-        p.imd_quintile,
-        p.substance_group,
-        p.custody_length_band,
-        p.inreach
-    from profiles as p
-    inner join engagement as e on p.release_id = e.release_id
+        release_id,
+        {{ person_key('attributor_key') }} as person_key,
+        estab_code,
+        exit_la_code,
+        region_code,
+        prison_exit_date,
+        financial_year,
+        status,
+        days_to_engagement,
+        age_band,
+        sex,
+        gender,
+        disability,
+        ethnic_group,
+        imd_quintile,
+        substance_group,
+        custody_length_band,
+        inreach
+    from releases
 )
 
 select * from final
