@@ -70,6 +70,6 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
-# Issue 6's target: the C20 chain rebuilt on the scale-10 warehouse `make bench` left behind.
+# The C20 chain's speed target: the C20 models rebuilt on the scale-10 warehouse `make bench` left behind.
 bench-c20: $(STAMP)
 	$(PY) benchmarks/c20_chain.py

@@ -1,4 +1,4 @@
-"""Issue 6's target: the C20 models build on generator scale 10 in under a minute.
+"""The C20 chain's speed target: the C20 models build on generator scale 10 in under a minute.
 
 Re-builds the C20 chain (`dbt run --select +phof_c20 +continuity_flows`: the three NDTMS
 staging models, the C20 intermediate models and the three C20 marts) on a warehouse that a

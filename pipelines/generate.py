@@ -37,7 +37,7 @@ LAST_DAY = np.datetime64("2026-03-31")
 LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 # rough frequency of English first-name / surname initials (weights, not exact)
 INITIAL_WEIGHTS = np.array([6, 5, 6, 6, 3, 2, 4, 5, 1, 8, 3, 5, 7, 2, 1, 5, 0.3, 5, 8, 4, 0.3, 1, 4, 0.1, 1, 0.3])
-REGION_BASE = {  # engagement within 21 days before adjustments; London lowest (spec, issue 5)
+REGION_BASE = {  # engagement within 21 days before adjustments; London lowest (indicators.md)
     "E12000001": 0.52,
     "E12000002": 0.47,
     "E12000003": 0.49,
@@ -55,7 +55,7 @@ WELSH_LAS = np.array(["W06000015", "W06000011", "W06000022"])
 class GeneratorConfig:
     seed: int = 2016
     scale: float = 1.0
-    # five financial years by default, so every area can carry a recent trend (issue 23)
+    # five financial years by default, so every area can carry a recent trend (indicators.md s.1)
     years: int = 5
     faults: float = 0.0
 

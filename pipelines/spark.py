@@ -1,4 +1,4 @@
-"""Run the same dbt project on Spark (issue 15): the path for users who outgrow one machine.
+"""Run the same dbt project on Spark: the path for users who outgrow one machine.
 
 DuckDB stays the default engine. For Spark, the validated raw rows the loader wrote to the
 DuckDB raw schema are also written as Parquet (one folder per raw table), registered in a

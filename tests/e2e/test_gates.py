@@ -1,4 +1,4 @@
-"""Nothing wrong is published quietly (issue 22), as an analyst meets it, with real runs:
+"""Nothing wrong is published quietly, as an analyst meets it, with real runs:
 the publication gates block with a one-line reason and can be accepted by name with a
 reason (recorded in notes.json); a re-sent file whose codes end in a tab, case-variant CRNs,
 a CR-only file, `continuity withdraw` and a failing dbt test.

@@ -209,7 +209,7 @@ def test_rows_read_equal_rows_loaded_plus_quarantined(con, tmp_path, code_lists)
     assert (summary.total("rows_read"), summary.total("rows_loaded"), summary.total("rows_quarantined")) == (10, 6, 4)
 
 
-# ---- issue 22: one normalisation, rejected files not "seen", unreadable files, plausibility
+# ---- one normalisation, rejected files not "seen", unreadable files, plausibility
 
 
 def test_raw_holds_values_normalised_by_the_one_contract_rule(con, tmp_path, code_lists):

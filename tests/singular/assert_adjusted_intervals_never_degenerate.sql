@@ -1,4 +1,4 @@
--- Issue 23: an adjusted (standardised) breakdown interval always has width (tiny groups used
+-- An adjusted (standardised) breakdown interval always has width (tiny groups used
 -- to get [0.977, 0.977], [0, 0] and [1, 1]) and holds its mean. Returns the rows that break it.
 select *
 from {{ ref('int_inequality_standardised') }}

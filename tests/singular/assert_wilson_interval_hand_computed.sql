@@ -1,6 +1,6 @@
 -- The Wilson macros against values computed by hand from indicators.md s.1,
 -- (2x + z^2 -/+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)), z = 1.959964:
---   x=30, n=100: (63.8415 -/+ 18.3696) / 207.6831 -> 21.894885% to 39.584855% (issue 6: 21.9% to 39.6%)
+--   x=30, n=100: (63.8415 -/+ 18.3696) / 207.6831 -> 21.894885% to 39.584855% (21.9% to 39.6% to one decimal)
 --   x=0,  n=10:  lower exactly 0 (not a rounding hair above), upper 3.8415*2/27.6831 -> 27.753280%
 --   x=10, n=10:  72.246720% to 100%
 --   x=2,  n=4:   15.003899% to 84.996101%

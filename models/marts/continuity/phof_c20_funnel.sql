@@ -1,4 +1,4 @@
--- Funnel plot of C20 (issue 23; docs/methodology.md "Funnel plot limits"): for every region,
+-- Funnel plot of C20 (docs/methodology.md "Funnel plot limits"): for every region,
 -- local authority and prison row with releases judged, England's value for the period as the
 -- target and the 95% and 99.8% control limits for that row's denominator, computed the way
 -- PHEindicatormethods' funnel functions do for proportions (the Wilson score limits,
