@@ -104,7 +104,7 @@ def prepare(work_dir: Path, parquet_dir: Path):
 
 
 MIRROR_ENV = "CONTINUITY_SPARK_MIRROR"
-MIRRORED_SCHEMAS = ("reference", "staging", "intermediate", "marts")
+MIRRORED_SCHEMAS = ("reference", "staging", "intermediate", "marts", "publication")
 NO_SESSION_COMMANDS = ("parse", "deps", "clean", "compile", "ls", "list", "debug", "init")
 
 
@@ -256,26 +256,40 @@ def compare_frames(duck, spark) -> list[str]:
     return problems
 
 
-def compare_warehouses(duck_warehouse: Path, spark_warehouse: Path) -> dict[str, tuple[int, list[str]]]:
-    """Every mart built on DuckDB against the same mart built on Spark (and mirrored):
-    {mart: (rows, problems)}. The marts are those of the DuckDB build, as published."""
-    from pipelines.publish import mart_tables
+COMPARED_SCHEMAS = ("marts", "publication")  # the exact marts and their disclosure-controlled form
 
-    results = {}
-    on_spark = set(mart_tables(spark_warehouse))
-    duck = duckdb.connect(str(duck_warehouse), read_only=True)
-    other = duckdb.connect(str(spark_warehouse), read_only=True)
+
+def _tables(warehouse: Path, schema: str) -> list[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        for mart in mart_tables(duck_warehouse):
-            left = duck.sql(f"select * from marts.{mart}").df()
-            if mart not in on_spark:
-                results[mart] = (len(left), ["not built on Spark"])
-                continue
-            right = other.sql(f"select * from marts.{mart}").df()
-            results[mart] = (len(left), compare_frames(left, right))
+        rows = con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
+        ).fetchall()
     finally:
-        duck.close()
-        other.close()
+        con.close()
+    return [r[0] for r in rows]
+
+
+def compare_warehouses(duck_warehouse: Path, spark_warehouse: Path) -> dict[str, tuple[int, list[str]]]:
+    """Every mart, and every table of the open publication, built on DuckDB against the same
+    table built on Spark (and mirrored): {schema.table: (rows, problems)}."""
+    results = {}
+    for schema in COMPARED_SCHEMAS:
+        on_spark = set(_tables(spark_warehouse, schema))
+        duck = duckdb.connect(str(duck_warehouse), read_only=True)
+        other = duckdb.connect(str(spark_warehouse), read_only=True)
+        try:
+            for table in _tables(duck_warehouse, schema):
+                name = f"{schema}.{table}"
+                left = duck.sql(f"select * from {name}").df()
+                if table not in on_spark:
+                    results[name] = (len(left), ["not built on Spark"])
+                    continue
+                right = other.sql(f"select * from {name}").df()
+                results[name] = (len(left), compare_frames(left, right))
+        finally:
+            duck.close()
+            other.close()
     return results
 
 
@@ -294,7 +308,7 @@ def report_comparison(results: dict[str, tuple[int, list[str]]]) -> int:
     """Print one line per mart (and each difference); the number of marts that differ."""
     failed = 0
     for mart, (rows, problems) in results.items():
-        print(f"  {mart:<26} {rows:>9,} rows  {'identical' if not problems else 'DIFFERENT'}")
+        print(f"  {mart:<40} {rows:>9,} rows  {'identical' if not problems else 'DIFFERENT'}")
         for problem in problems:
             print(f"      {problem}")
         failed += bool(problems)

@@ -163,3 +163,32 @@ def test_personal_data_is_the_owners_alone(demo):
     assert {mode(p) for p in published.rglob("*") if p.is_file()} == {0o440}
     assert {mode(p) & 0o077 for p in (wh / "validation").rglob("*")} == {0}
     assert {mode(p) & 0o077 for p in (wh / "logs").rglob("*")} == {0}
+
+
+def test_every_published_comparison_follows_from_its_interval_and_englands_value(demo):
+    # Fingertips' rule (indicators.md s.1): Better when the 95% interval lies wholly above
+    # England's value, Worse when wholly below, Similar when it contains it, Not compared
+    # when there is no value; checked on the Fingertips-format export a reader receives
+    rows = read_csv(demo / "wh" / "exports" / "phof" / "phof_c20_fingertips.csv")
+    england = {r["Time period"]: r["Value"] for r in rows if r["Area Type"] == "England"}
+    compared = 0
+    for row in rows:
+        if row["Area Type"] == "England":
+            continue
+        label, reference = row["Compared to England value or percentiles"], england[row["Time period"]]
+        if row["Value"] == "" or reference == "":
+            assert label == "Not compared", row
+            continue
+        # the export rounds to 1 decimal: compare on the rounded figures a reader sees, allowing
+        # the half-unit the rounding may have moved a bound across England's value
+        lower, upper, value = float(row["Lower CI 95.0 limit"]), float(row["Upper CI 95.0 limit"]), float(reference)
+        if lower > value + 0.05:
+            assert label == "Better", row
+        elif upper < value - 0.05:
+            assert label == "Worse", row
+        elif lower < value - 0.05 and upper > value + 0.05:
+            assert label == "Similar", row
+        compared += 1
+    assert compared > 1000
+    trend = {r["Recent Trend"] for r in rows if r["Area Type"] == "England" and r["Time period"] == "2025/26"}
+    assert trend <= {"Increasing and getting better", "Decreasing and getting worse", "No significant change"}

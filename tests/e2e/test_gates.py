@@ -135,13 +135,14 @@ def test_a_big_move_blocks_then_withdraw_and_accept_publish(world):
     published = warehouse.parent / "published"
     before = os.readlink(warehouse.parent / "current")  # the link each publication swaps
     # the next quarter "corrects" M3 and M4 to start on day 49: 3 of 10 = 30%, 20 points down,
-    # in FY 2023-24 and in the one rolling 12-month period of marts.phof_c20 holding the ten
+    # in FY 2023-24 (the one rolling 12-month period holding the ten starts before the first
+    # extract: a partial period, whose value the publication does not show, so not compared)
     quarter(landing, "2023-12-31", late=(3, 4))
     third = run(landing, warehouse)
     assert third.returncode == 1
     assert (
         "  publication gate c20_change blocks: national C20 2023-24 moved from 50.0% to 30.0% (-20.0 points) "
-        "since the last publication (and 1 other period(s)); more than 5 points (gate_c20_max_change_points) "
+        "since the last publication; more than 5 points (gate_c20_max_change_points) "
         "(to publish anyway: continuity run --accept c20_change --reason TEXT)"
     ) in third.stdout, third.stdout[-1500:]
     assert os.readlink(warehouse.parent / "current") == before
