@@ -1,4 +1,4 @@
-"""The extract contract of ``shared/spec/extracts.md``, declared once.
+"""The extract contract (``docs/contract.md``), declared once.
 
 The loader validates against these declarations and the synthetic generator writes from
 them, so the two can never disagree about a column, its type or its code list.
@@ -42,7 +42,7 @@ class Column:
 
     @property
     def case_insensitive(self) -> bool:
-        """Codes, initials, CRNs and code-like references compare without case (extracts.md:
+        """Codes, initials, CRNs and code-like references compare without case (docs/contract.md:
         "Codes are case-insensitive and trimmed on load"); ids such as EPISODID keep theirs."""
         return self.kind is Kind.CODE or self.pattern is not None or self.upper
 
@@ -79,7 +79,7 @@ DISABLE = ("Y", "N", "Z")
 ROSH = ("L", "M", "H", "VH")
 INITIAL = r"^[A-Z]$"
 CRN = r"^[A-Z][0-9]{6}$"
-# Fields that identify a person (indicators.md s.6): they stay in the raw and staging layers,
+# Fields that identify a person (docs/methodology.md section 11): they stay in the raw and staging layers,
 # and their values are never written to a log, the terminal or a report (a quarantine reason
 # names the field, not its value; raw.quarantine.raw_line keeps the line in the warehouse).
 IDENTIFYING_FIELDS = frozenset({"CRN", "CLIENT", "FINITIAL", "SINITIAL", "DOB"})
@@ -245,7 +245,7 @@ EXTRACTS_BY_NAME = {e.name: e for e in EXTRACTS}
 
 
 def normalised(column: Column) -> pl.Expr:
-    """The one normalisation of a contract field (extracts.md), declared here only: every
+    """The one normalisation of a contract field (docs/contract.md), declared here only: every
     whitespace character (space, tab, no-break space, line breaks: Unicode White_Space) trimmed
     from both ends, empty = missing, and upper case where the column is case-insensitive.
     The loader writes raw values through it, so raw holds clean values and staging, the

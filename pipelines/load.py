@@ -1,6 +1,6 @@
 """Read, validate and load landing-folder extracts into the DuckDB raw layer.
 
-One road for every line of every file (``shared/spec/style.md``):
+One road for every line of every file (``docs/architecture.md``):
 
     landing/<extract>/<extract>_<YYYYMMDD>.csv
       -> read_extract_file()   whole-file checks: name, encoding, CSV shape, header
