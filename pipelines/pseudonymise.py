@@ -6,8 +6,8 @@ warehouse has never held anything else (docs/disclosure.md):
 
 - the landing folder carries the generator's marker, SYNTHETIC.json, listing every file it
   wrote with its sha256 (an empty or hand-made marker lists nothing and allows nothing);
-- every file the warehouse ever loaded (raw.loaded_files, which keeps withdrawn files too) is
-  one a marker listed; the listed files are recorded in raw.synthetic_files, so a warehouse
+- every file the warehouse ever held (raw.loaded_files, and raw.withdrawn_files for files
+  withdrawn since) is one a marker listed; the listed files are recorded in raw.synthetic_files, so a warehouse
   built from several synthetic samples stays allowed and one that held real data never is.
 
 When the policy allows it, ``CONTINUITY_DEV_KEY_OK=1`` tells the dbt process to use the
@@ -87,15 +87,21 @@ def _foreign_loaded_files(warehouse: Path, listed: dict[str, dict]) -> list[str]
             "create table if not exists raw.synthetic_files (file_sha256 varchar, source_file varchar, "
             "recorded_at timestamp default current_timestamp)"
         )
-        has_loaded = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'loaded_files'"
-        ).fetchall()[0][0]
+        # every file the warehouse ever held: loaded, and withdrawn (withdrawing a file removes
+        # it from raw.loaded_files but not from the warehouse's history)
+        history = [
+            f"select source_file, file_sha256 from raw.{table}"
+            for (table,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' "
+                "and table_name in ('loaded_files', 'withdrawn_files') order by table_name"
+            ).fetchall()
+        ]
         foreign = []
-        if has_loaded:
+        if history:
             known = {entry["sha256"] for entry in listed.values()}
             known |= {r[0] for r in con.execute("select file_sha256 from raw.synthetic_files").fetchall()}
-            rows = con.execute("select distinct source_file, file_sha256 from raw.loaded_files").fetchall()
-            foreign = sorted(name for name, sha in rows if sha not in known)
+            rows = con.execute(" union ".join(history)).fetchall()
+            foreign = sorted({name for name, sha in rows if sha not in known})
         if not foreign:
             recorded = {r[0] for r in con.execute("select file_sha256 from raw.synthetic_files").fetchall()}
             new = [(e["sha256"], name) for name, e in listed.items() if e["sha256"] not in recorded]

@@ -179,3 +179,24 @@ def test_report_never_writes_into_a_folder_holding_other_files(tmp_path, capsys)
     assert f"{out} already holds files the pipeline did not write" in err
     assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
     assert (out / "thesis.docx").read_bytes() == b"four years of work"
+
+
+def test_withdrawing_the_real_files_does_not_make_the_warehouse_synthetic(tmp_path, monkeypatch, capsys):
+    # withdrawing a file takes it out of raw.loaded_files, not out of the warehouse's history
+    import duckdb
+
+    from pipelines.load import load_extract
+    from pipelines.withdraw import withdraw
+
+    warehouse = tmp_path / "w.duckdb"
+    write_extract(tmp_path / "real", "ndtms_secure", "2023-06-30", [secure_row(EPISODID="REAL1")])
+    con = duckdb.connect(str(warehouse))
+    load_extract(con, tmp_path / "real", EXTRACTS_BY_NAME["ndtms_secure"])
+    withdraw(con, "ndtms_secure/ndtms_secure_20230630.csv", "loaded by mistake", "tester")
+    assert con.execute("select count(*) from raw.loaded_files").fetchall() == [(0,)]
+    con.close()
+    landing = _synthetic_landing(tmp_path / "landing")
+    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
+    code = main(["run", "--landing", str(landing), "--warehouse", str(warehouse)])
+    assert code == 1
+    assert "has held 1 file(s) the generator did not write" in capsys.readouterr().err
