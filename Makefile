@@ -44,9 +44,13 @@ test-spark: $(STAMP)
 	@test -f $(SPARK_LANDING)/SYNTHETIC.json -o "$(SPARK_LANDING)" != "$(SPARK_WORK)/landing" || $(VENV)/bin/continuity generate --out $(SPARK_LANDING) --scale $(SPARK_SCALE)
 	$(VENV)/bin/continuity spark-check --landing $(SPARK_LANDING) --work $(SPARK_WORK)
 
+# SQL with sqlfluff's dbt templater (.sqlfluff: the house style's rules); dbt compiles
+# against a scratch warehouse, never the user's.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines dagster_project tests benchmarks
 	$(VENV)/bin/ruff format --check pipelines dagster_project tests benchmarks
+	@scratch=$$(mktemp -d) && CONTINUITY_WAREHOUSE=$$scratch/lint.duckdb CONTINUITY_DEV_KEY_OK=1 \
+		$(VENV)/bin/sqlfluff lint models --processes 2 --nocolor; status=$$?; rm -rf $$scratch; exit $$status
 
 clean-demo:
 	rm -rf $(DEMO_LANDING) warehouse

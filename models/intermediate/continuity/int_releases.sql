@@ -30,7 +30,7 @@ one_per_person_day as (
                 partition by attributor_key, prison_exit_date order by episode_id
             ) as episode_rank
         from adults
-    ) ranked
+    ) as ranked
     where episode_rank = 1
 ),
 

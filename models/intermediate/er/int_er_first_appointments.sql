@@ -19,7 +19,7 @@ attended as (
           and k.contact_type in {{ in_list(var('er_healthcare_contact_types')) }}
           and k.contact_date >= c.release_date
           and k.contact_date <= c.outcome_window_end
-    ) ranked
+    ) as ranked
     where appointment_rank = 1
 ),
 
