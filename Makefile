@@ -17,12 +17,20 @@ DEMO_SCALE ?= 0.12
 
 install: $(STAMP)
 
-# A second call is instant: the venv is rebuilt only when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# A second call is instant: the venv is synced again only when pyproject.toml or uv.lock
+# changes. Versions come from uv.lock (`uv lock` after changing pyproject.toml); the Spark
+# extra is installed only by `make test-spark`.
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --quiet --frozen --inexact --compile-bytecode --extra dev
+SPARK_STAMP := $(VENV)/.spark-stamp
+$(STAMP): pyproject.toml uv.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[dev,spark]'
+	$(UV_SYNC)
 	touch $(STAMP)
+
+$(SPARK_STAMP): $(STAMP)
+	$(UV_SYNC) --extra spark
+	touch $(SPARK_STAMP)
 
 # Generate the synthetic sample once, then run the whole pipeline on it.
 demo: $(STAMP)
@@ -38,7 +46,7 @@ test: lint
 SPARK_WORK ?= data/spark-check
 SPARK_SCALE ?= 0.01
 SPARK_LANDING ?= $(SPARK_WORK)/landing
-test-spark: $(STAMP)
+test-spark: $(SPARK_STAMP)
 	@command -v java >/dev/null || { echo "make test-spark needs Java 17 (apt install openjdk-17-jre-headless)"; exit 1; }
 	rm -rf $(SPARK_WORK)/duckdb $(SPARK_WORK)/spark
 	@test -f $(SPARK_LANDING)/SYNTHETIC.json -o "$(SPARK_LANDING)" != "$(SPARK_WORK)/landing" || $(VENV)/bin/continuity generate --out $(SPARK_LANDING) --scale $(SPARK_SCALE)
