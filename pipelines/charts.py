@@ -246,7 +246,7 @@ def grouped_bars(groups: list[str], series: dict[str, list[tuple[float | None, f
             if lo is not None and hi is not None:
                 ax.plot([x, x], [lo, hi], color=COLOURS["black"], lw=1.2)
     ax.set_xticks([g + width * (len(series) - 1) / 2 for g in range(len(groups))], [_wrap(g, 16) for g in groups])
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 105)
     ax.set_ylabel("% achieved (95% interval)")
     fig.legend(loc="outside lower center", ncols=1, frameon=False)
     return png(fig)

@@ -161,7 +161,8 @@ def window_days() -> int:
 
 def is_provisional(note: str | None, rules: Rules) -> bool:
     """A period the publication marks provisional (its value note says so)."""
-    return any(rules.note(k) in (note or "") for k in ("provisional", "all_pending", "partial_period"))
+    notes = (rules.value_notes.get(k) for k in ("provisional", "all_pending", "partial_period"))
+    return any(n and n in (note or "") for n in notes)
 
 
 def build_slides(data: dict) -> list[Slide]:

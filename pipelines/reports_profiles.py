@@ -209,11 +209,11 @@ def write_profiles_pdf(profiles: list[Profile], path: Path, provenance: Provenan
             fig.text(0.06, 0.915, f"{p.region} | area code {p.code}", fontsize=12, color="#425563")
             fig.text(0.06, 0.9, "\n".join(textwrap.wrap(headline(p), 88)), fontsize=12, va="top")
             render.picture_axes(fig, p.charts["trend"], (0.04, 0.5, 0.92, 0.33))
-            lines = [w for line in _pdf_lines(p) for w in (textwrap.wrap(line, 56) or [""])]
+            lines = [w for line in _pdf_lines(p) for w in (textwrap.wrap(line, 44) or [""])]
             fig.text(0.06, 0.48, "\n".join(lines), fontsize=11, va="top", linespacing=1.3)
             if "funnel" in p.charts:
-                render.picture_axes(fig, p.charts["funnel"], (0.5, 0.24, 0.48, 0.24))
-            fig.text(0.52, 0.23, "\n".join(textwrap.wrap(funnel_sentence(p), 50)), fontsize=11, va="top")
+                render.picture_axes(fig, p.charts["funnel"], (0.5, 0.22, 0.48, 0.26))
+            fig.text(0.53, 0.21, "\n".join(textwrap.wrap(funnel_sentence(p), 48)), fontsize=11, va="top")
             render.pdf_footer(fig, provenance, f"Page {number} of {len(profiles)}")
             pdf.savefig(fig)
             plt.close(fig)
