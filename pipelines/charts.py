@@ -109,7 +109,7 @@ def trend(periods: Sequence[str], series: Sequence[Series], provisional: set[str
     ax.set_xticks(xs, [f"{p}\n(provisional)" if p in provisional else p for p in periods])
     ax.set_xlim(-0.6, len(periods) - 0.4)
     ax.set_ylim(0, _axis_top(series))
-    ax.set_ylabel("% started treatment\nwithin the window")
+    ax.set_ylabel("% started treatment")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper left", ncols=min(3, len(series)), frameon=False)
     fig.subplots_adjust(left=0.12, right=0.98, top=0.97, bottom=0.2)  # fixed: tight_layout per area is slow

@@ -320,9 +320,12 @@ def _legend(min_count: int, rounding_base: int) -> str:
 
 
 def _sheet_head(sheet, styles: dict, outcome: str, context: dict) -> None:
+    last = len(WIDE_COLUMNS) - 1  # text rows merged across the table and wrapped: the print stays one page wide
     sheet.write_string(0, 0, OUTCOME_LABELS.get(outcome, outcome), styles["title"])
-    sheet.write_string(1, 0, f"{context['period']} {context['source']}")
-    sheet.write_string(2, 0, context["legend"])
+    sheet.merge_range(1, 0, 1, last, f"{context['period']} {context['source']}", styles["wrap"])
+    sheet.merge_range(2, 0, 2, last, context["legend"], styles["wrap"])
+    sheet.set_row(1, 48)
+    sheet.set_row(2, 32)
     if context["synthetic"]:
         sheet.write_string(3, 0, SYNTHETIC_NOTE, styles["warn"])
     sheet.merge_range(HEADER_ROW - 1, 3, HEADER_ROW - 1, 5, "Unadjusted", styles["group"])
@@ -374,6 +377,7 @@ def _write_workbook(path: Path, tables: dict, vintage: str, min_count: int, roun
         "title": workbook.add_format({"bold": True, "font_size": 13}),
         "warn": workbook.add_format({"bold": True, "font_color": "#DA291C", "font_size": 12}),
         "group": workbook.add_format({"bold": True, "align": "center", "bottom": 1}),
+        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
         "header": workbook.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1}),
         "formats": {f: workbook.add_format({"num_format": f}) for f in ("#,##0", "0.000")},
     }

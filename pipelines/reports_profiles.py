@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import charts
-from pipelines.disclosure import SUPPRESSED, Rules
+from pipelines.disclosure import SUPPRESSED, Rules, rules_from_project
 from pipelines.reports import Provenance, is_provisional
 
 TOP_PRISONS = 5
@@ -124,7 +124,7 @@ def shown(value, decimals: int = 1, note: str | None = None) -> str:
     """A published value as text: the number, or `*` when hidden, or '-' (with its note)."""
     if value is not None:
         return f"{value:,.{decimals}f}" if isinstance(value, float) else f"{value:,}"
-    return SUPPRESSED if note and "uppress" in note else "-"
+    return SUPPRESSED if note and rules_from_project().note("suppressed") in note else "-"
 
 
 def write_profiles(gathered: dict, folder: Path, building: dict[str, Path], provenance: Provenance) -> list[Profile]:
