@@ -215,6 +215,10 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
         lines.append(f"Restricted (record level, owner only, not for release): {settings.output / 'restricted'}")
         lines.append(f"Slide pack: {settings.output / 'reports' / 'continuity_slides.pptx'} (and .html)")
         lines.append(f"Easy-read summary: {settings.output / 'reports' / 'easy_read.html'} (and .pdf)")
+        lines.append(
+            f"Local-area profiles: {settings.output / 'reports' / 'local_area_profiles.html'} "
+            "(one page per area, and local_area_profiles.pdf)"
+        )
     else:
         lines.append("Not published: the previous publication is unchanged.")
         for c in blocked:
