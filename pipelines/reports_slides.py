@@ -17,6 +17,8 @@ from pipelines.reports import (
     window_days,
 )
 
+MAX_NAMED = 6  # outliers named on a funnel slide; the rest in its notes, so the text fits
+
 
 def title_slide(data: dict) -> Slide:
     rules = data["rules"]
@@ -73,7 +75,10 @@ def funnel(data: dict) -> Slide | None:
         return None
     points = list(las.iter_rows(named=True))
     outliers = las.filter(pl.col("position_998") != "inside").sort("value_pct", descending=True)
-    named = ", ".join(f"{r['geography_name']} ({r['position_998']})" for r in outliers.iter_rows(named=True))
+    every = [f"{r['geography_name']} ({r['position_998']})" for r in outliers.iter_rows(named=True)]
+    named = ", ".join(every[:MAX_NAMED]) + (
+        f" and {len(every) - MAX_NAMED} more (speaker notes)" if len(every) > MAX_NAMED else ""
+    )
     text = (
         f"Each dot is a local authority whose rate is published ({las.height} areas; the others have too few "
         "releases to show). "
@@ -90,8 +95,9 @@ def funnel(data: dict) -> Slide | None:
         charts.funnel(points, las["england_value_pct"][0]),
         [str(las.height), *outliers["geography_name"].to_list()],
         alt=f"Funnel plot of {las.height} local authorities' rates against their number of releases in {label}, "
-        f"with England's rate and 95% and 99.8% limits. " + (f"Outliers: {named}." if named else "No outliers."),
-        notes=text,
+        f"with England's rate and 95% and 99.8% limits. "
+        + (f"Outliers: {', '.join(every)}." if every else "No outliers."),
+        notes=text + (f"\nEvery area outside the 99.8% limits: {', '.join(every)}." if every else ""),
     )
 
 
