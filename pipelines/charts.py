@@ -158,6 +158,7 @@ class FunnelCanvas:
         self.fig.subplots_adjust(left=0.1, right=0.97, top=0.96, bottom=0.14)
 
     def ringed(self, name: str, dpi: int = 80) -> bytes:
+        """The plot with `name` ringed and labelled, then the ring removed for the next area."""
         mine = [p for p in self.points if p["geography_name"] == name]
         added = [self.ax.scatter([p["denominator"] for p in mine], [p["value_pct"] for p in mine], s=220,
                                  facecolors="none", edgecolors=COLOURS["black"], lw=2.5, zorder=5)]  # fmt: skip
@@ -174,6 +175,7 @@ class FunnelCanvas:
 
 
 def _position_colour(point: dict) -> str:
+    """The colour of a funnel point: its published position against the 99.8% limits."""
     position = point["position_998"]
     if position == "above":
         return COLOURS["good"]

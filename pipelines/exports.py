@@ -312,6 +312,7 @@ def _cell(sheet, row: int, col: int, value, number_format, hidden: bool) -> None
 
 
 def _legend(min_count: int, rounding_base: int) -> str:
+    """The legend every sheet carries, from the disclosure rules as declared."""
     return (
         f"* = suppressed (small numbers: counts of 1-{min_count - 1}); other counts rounded to the nearest "
         f"{rounding_base}. Means are proportions (0 to 1) with 95% confidence intervals. An empty cell has "
@@ -320,6 +321,7 @@ def _legend(min_count: int, rounding_base: int) -> str:
 
 
 def _sheet_head(sheet, styles: dict, outcome: str, context: dict) -> None:
+    """Title, period and source, legend, synthetic warning, then the two header rows."""
     last = len(WIDE_COLUMNS) - 1  # text rows merged across the table and wrapped: the print stays one page wide
     sheet.write_string(0, 0, OUTCOME_LABELS.get(outcome, outcome), styles["title"])
     sheet.merge_range(1, 0, 1, last, f"{context['period']} {context['source']}", styles["wrap"])
@@ -352,6 +354,7 @@ def _sheet_setup(sheet, context: dict) -> None:
 
 
 def _write_sheet(workbook, styles: dict, outcome: str, table: pl.DataFrame, context: dict) -> None:
+    """One outcome: numbers as numbers, `*` for a hidden one, its print setup."""
     sheet = workbook.add_worksheet(outcome[:31])
     _sheet_head(sheet, styles, outcome, context)
     suppressed = context["suppressed_note"]

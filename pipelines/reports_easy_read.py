@@ -39,6 +39,7 @@ def _in_ten(pct: float) -> int:
 
 
 def _result_pages(data: dict) -> list[Page]:
+    """Who was counted and how many got help, from England's latest year."""
     last = data["national"].row(-1, named=True)
     n, window = _in_ten(last["value_pct"]), _window_words()
     pages = [
@@ -68,6 +69,7 @@ def _result_pages(data: dict) -> list[Page]:
 
 
 def _inreach_page(data: dict) -> list[Page]:
+    """Contact before release, when the attrition table splits by it."""
     funnel = data.get("funnel")
     if funnel is None:
         return []
@@ -92,6 +94,7 @@ def _inreach_page(data: dict) -> list[Page]:
 
 
 def _fixed_pages(provenance: Provenance) -> list[Page]:
+    """Records, what to do, where to get help, who made it: pages with no number but dates."""
     made = [
         "The continuity of care data team made this report.",
         f"We made it on {provenance.produced}.",

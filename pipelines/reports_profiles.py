@@ -168,6 +168,7 @@ def headline(p: Profile) -> str:
 
 
 def funnel_sentence(p: Profile) -> str:
+    """The area's published funnel positions (position_95, position_998) in words."""
     if p.point is None:
         return "Not on the funnel plot: the rate for the latest year is not published."
     return (
@@ -177,6 +178,7 @@ def funnel_sentence(p: Profile) -> str:
 
 
 def _pdf_lines(p: Profile) -> list[str]:
+    """The profile's tables as lines of text for its PDF page."""
     years = [
         f"{r['period_label']}: {shown(r['value_pct'], note=r['value_note'])}%  "
         f"(England: {r['compared_with_england_95'] or '-'}; region: {r['compared_with_region_95'] or '-'})"

@@ -41,6 +41,7 @@ def _title_size(title: str) -> int:
 
 
 def _text(page, box: tuple[float, float, float, float], text: str, size: int, **style):
+    """A wrapped text box, one paragraph per line, every paragraph given its size (never inherited)."""
     from pptx.dml.color import RGBColor
     from pptx.util import Inches, Pt
 
@@ -71,6 +72,7 @@ def _picture(page, png: bytes, alt: str) -> None:
 
 
 def _footer(page, number: int, total: int, provenance: Provenance) -> None:
+    """Source, extract and production dates, provisional note and slide number; the synthetic warning."""
     footer = f"{provenance.footer()} {PROVISIONAL}"
     _text(page, (0.4, 6.55, 11.6, 0.85), footer, 12, colour="425563")
     _text(page, (12.1, 6.75, 0.9, 0.5), f"{number} / {total}", 12, colour="425563")
@@ -79,6 +81,7 @@ def _footer(page, number: int, total: int, provenance: Provenance) -> None:
 
 
 def _slide(deck, slide: Slide, number: int, total: int, provenance: Provenance) -> None:
+    """One slide: title on one line, text left, chart right, footer, speaker notes."""
     from pptx.dml.color import RGBColor
     from pptx.util import Inches, Pt
 

@@ -21,6 +21,7 @@ MAX_NAMED = 6  # outliers named on a funnel slide; the rest in its notes, so the
 
 
 def title_slide(data: dict) -> Slide:
+    """What the indicator is and how the figures below England were protected."""
     rules = data["rules"]
     return Slide(
         "Continuity of care for people leaving prison",
