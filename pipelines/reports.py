@@ -213,6 +213,7 @@ def build_reports(published: Path, out: Path, rules: Rules | None = None) -> dic
     from pipelines import reports_easy_read, reports_profiles, reports_render
 
     rules = rules or rules_from_project()
+    claim_folder(out)  # refuse a foreign folder before reading anything
     charts.setup()
     provenance = read_provenance(published)
     con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
@@ -221,7 +222,6 @@ def build_reports(published: Path, out: Path, rules: Rules | None = None) -> dic
         profiles = reports_profiles.gather_profiles(con, rules)
     finally:
         con.close()
-    claim_folder(out)
     building = {key: out / f".{name}.building" for key, name in REPORT_FILES.items()}
     slides = build_slides(data)
     reports_render.write_pptx(slides, building["slides"], provenance)
