@@ -80,14 +80,27 @@ def test_slide_numbers_are_the_publications_and_names_not_codes(demo):
     slides = {s.shapes.title.text: s for s in deck.slides}
     rows = query(
         demo,
-        "select period_label, value_pct, denominator from marts.phof_c20 where geography_type = 'england' "
-        "and period_type = 'financial_year' and denominator > 0 order by period_start",
+        "select period_label, value_pct, denominator, period_start from marts.phof_c20 where geography_type = "
+        "'england' and period_type = 'financial_year' and denominator > 0 order by period_start",
     )
     national = slides["National continuity of care by financial year"]
-    label, value, denominator = rows[-1]
+    label, value, denominator, latest = rows[-1]
     assert f"In {label}, {value:.1f}% of {denominator:,} adults" in national.shapes[1].text_frame.text
     notes = national.notes_slide.notes_text_frame.text
-    assert all(f"{lab} {v:.1f}%" in notes for lab, v, _ in rows)  # every year in the speaker notes
+    assert all(f"{lab} {v:.1f}%" in notes for lab, v, *_ in rows)  # every year in the speaker notes
+    # the flows slide: the largest published pairs, largest first, each count as published
+    flows = query(
+        demo,
+        "select releases from marts.continuity_flows where period_type = 'financial_year' and period_start = ? "
+        "and value_pct is not null order by releases desc, estab_code, exit_la_code limit 10",
+        latest,
+    )
+    flow_slides = [s for t, s in slides.items() if t.startswith("Largest prison to local authority flows")]
+    if flows:
+        drawn = flow_slides[0].notes_slide.notes_text_frame.text
+        assert re.findall(r"(\d+) released", drawn) == [str(n) for (n,) in flows]
+    else:
+        assert flow_slides == []
     codes = {c for (c,) in query(demo, "select distinct geography_code from marts.phof_c20 where geography_type "
                                        "in ('local_authority', 'prison')")}  # fmt: skip
     for slide in deck.slides:
