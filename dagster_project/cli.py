@@ -314,6 +314,10 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
                 f"Accepted publication gate(s) {', '.join(c.check_name.removeprefix('gate_') for c in accepted)}: "
                 f"listed in {settings.output / 'published' / 'notes.json'}"
             )
+        lines.append(
+            f"Local-area profiles: {settings.output / 'reports' / 'local_area_profiles.html'} "
+            "(one page per area, and local_area_profiles.pdf)"
+        )
     else:
         lines.append("Not published: the previous publication is unchanged.")
         dbt_tests = [c for c in blocked if "summary" not in c.metadata]

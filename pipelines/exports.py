@@ -9,6 +9,7 @@ written with xlsxwriter (DuckDB's excel extension downloads at run time)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -248,63 +249,177 @@ def _notes(vintage: str, min_count: int, rounding_base: int) -> list[tuple[str, 
     ]
 
 
-def _cell(sheet, row: int, col: int, value, number_format) -> None:
-    """Numbers as numbers (with a number format), `*` and notes as text."""
-    if value is None or value == "":
+WIDE_COLUMNS = {  # header: (column of the wide table, number format)
+    "Variable": ("variable", None),
+    "Category": ("category", None),
+    "Number of observations": ("n", "#,##0"),
+    "Outcome mean, unadjusted": ("mean", "0.000"),
+    "Lower 95% CI, unadjusted": ("lower_ci95", "0.000"),
+    "Upper 95% CI, unadjusted": ("upper_ci95", "0.000"),
+    "Outcome mean, adjusted": ("mean_adj", "0.000"),
+    "Lower 95% CI, adjusted": ("lower_ci95_adj", "0.000"),
+    "Upper 95% CI, adjusted": ("upper_ci95_adj", "0.000"),
+    "Variation (SD, unadjusted)": ("sd", "0.000"),
+    "Value note": ("value_note", None),
+}
+HEADER_ROW = 6  # rows above it: title, period and source, legend, synthetic note, group labels
+SYNTHETIC_NOTE = "Synthetic data - not real statistics"
+
+
+def prp_wide(con) -> dict[str, pl.DataFrame]:
+    """One table per outcome with the adjusted figures beside the unadjusted, as numbers
+    (NULL where the publication hides or has no value; the value note says which)."""
+    data = con.sql(
+        "select outcome, adjusted, variable, category, n, mean, lower_ci95, upper_ci95, sd, value_note "
+        "from marts.inequality_breakdowns"
+    ).pl()
+    order = {v: i for i, v in enumerate(VARIABLE_LABELS)}
+    keys = ["outcome", "variable", "category"]
+    crude = data.filter(~pl.col("adjusted")).drop("adjusted")
+    adjusted = data.filter(pl.col("adjusted")).select(
+        *keys, *(pl.col(c).alias(f"{c}_adj") for c in ("mean", "lower_ci95", "upper_ci95", "value_note"))
+    )
+    wide = crude.join(adjusted, on=keys, how="left").with_columns(
+        pl.when(
+            pl.col("value_note_adj").is_not_null() & (pl.col("value_note_adj") != pl.col("value_note").fill_null(""))
+        )
+        .then(
+            pl.concat_str(
+                pl.col("value_note").fill_null(""), pl.lit(" Adjusted: "), pl.col("value_note_adj")
+            ).str.strip_chars()
+        )
+        .otherwise(pl.col("value_note"))
+        .alias("value_note"),
+        _order=pl.col("variable").replace_strict(order, default=len(order)),
+        variable=pl.col("variable").replace_strict(VARIABLE_LABELS, default=pl.col("variable")),
+    )
+    outcomes = sorted(
+        wide["outcome"].unique(), key=lambda o: (list(OUTCOME_LABELS).index(o) if o in OUTCOME_LABELS else 99, o)
+    )
+    return {o: wide.filter(pl.col("outcome") == o).sort(["_order", "category"]) for o in outcomes}
+
+
+def _cell(sheet, row: int, col: int, value, number_format, hidden: bool) -> None:
+    """Numbers as numbers (with a number format); a hidden value as `*`, a missing one empty."""
+    if value is None:
+        if hidden:
+            sheet.write_string(row, col, SUPPRESSED)
         return
-    try:
-        sheet.write_number(row, col, float(value), number_format)
-    except ValueError:
+    if number_format is None:
         sheet.write_string(row, col, str(neutralise(value)))
+    else:
+        sheet.write_number(row, col, float(value), number_format)
 
 
-def _write_workbook(path: Path, tables: dict, vintage: str, min_count: int, rounding_base: int) -> None:
+def _legend(min_count: int, rounding_base: int) -> str:
+    """The legend every sheet carries, from the disclosure rules as declared."""
+    return (
+        f"* = suppressed (small numbers: counts of 1-{min_count - 1}); other counts rounded to the nearest "
+        f"{rounding_base}. Means are proportions (0 to 1) with 95% confidence intervals. An empty cell has "
+        "its reason in the Value note column. More in the Notes sheet."
+    )
+
+
+def _sheet_head(sheet, styles: dict, outcome: str, context: dict) -> None:
+    """Title, period and source, legend, synthetic warning, then the two header rows."""
+    last = len(WIDE_COLUMNS) - 1  # text rows merged across the table and wrapped: the print stays one page wide
+    sheet.write_string(0, 0, OUTCOME_LABELS.get(outcome, outcome), styles["title"])
+    sheet.merge_range(1, 0, 1, last, f"{context['period']} {context['source']}", styles["wrap"])
+    sheet.merge_range(2, 0, 2, last, context["legend"], styles["wrap"])
+    sheet.set_row(1, 48)
+    sheet.set_row(2, 32)
+    if context["synthetic"]:
+        sheet.write_string(3, 0, SYNTHETIC_NOTE, styles["warn"])
+    sheet.merge_range(HEADER_ROW - 1, 3, HEADER_ROW - 1, 5, "Unadjusted", styles["group"])
+    sheet.merge_range(HEADER_ROW - 1, 6, HEADER_ROW - 1, 8, "Adjusted (directly age-sex standardised)", styles["group"])
+    for col, name in enumerate(WIDE_COLUMNS):
+        sheet.write_string(HEADER_ROW, col, name, styles["header"])
+
+
+def _sheet_setup(sheet, context: dict) -> None:
+    """Frozen headers, widths, and a print setup: A4 landscape, one page wide, headers repeated."""
+    sheet.freeze_panes(HEADER_ROW + 1, 2)
+    sheet.set_column(0, 0, 26)
+    sheet.set_column(1, 1, 34)
+    sheet.set_column(2, 9, 14)
+    sheet.set_column(10, 10, 40)
+    sheet.set_row(HEADER_ROW, 45)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(HEADER_ROW - 1, HEADER_ROW)
+    warn = f'&L&"-,Bold"&KDA291C{SYNTHETIC_NOTE}' if context["synthetic"] else ""
+    sheet.set_header(warn)
+    sheet.set_footer("&L" + context["legend_short"] + "&RPage &P of &N")
+
+
+def _write_sheet(workbook, styles: dict, outcome: str, table: pl.DataFrame, context: dict) -> None:
+    """One outcome: numbers as numbers, `*` for a hidden one, its print setup."""
+    sheet = workbook.add_worksheet(outcome[:31])
+    _sheet_head(sheet, styles, outcome, context)
+    suppressed = context["suppressed_note"]
+    for r, row in enumerate(table.iter_rows(named=True), start=HEADER_ROW + 1):
+        hidden = (row["value_note"] or "").startswith(suppressed)
+        for col, (column, number_format) in enumerate(WIDE_COLUMNS.values()):
+            fmt = styles["formats"].get(number_format) if number_format else None
+            _cell(sheet, r, col, row[column], fmt if number_format else None, hidden and number_format is not None)
+    _sheet_setup(sheet, context)
+
+
+def _write_workbook(path: Path, tables: dict, vintage: str, min_count: int, rounding_base: int,
+                    context: dict | None = None) -> None:  # fmt: skip
+    """The PRP workbook: a sheet per outcome, adjusted beside unadjusted, and a Notes sheet;
+    every sheet states the period and source and carries the legend (and the synthetic note)."""
     import xlsxwriter
 
+    context = {"period": "", "source": f"Source: open publication ({vintage}).", "synthetic": False} | (context or {})
+    context |= {"legend": _legend(min_count, rounding_base), "suppressed_note": rules_from_project().note("suppressed"),
+                "legend_short": f"* = suppressed (small numbers). {context['source']}"[:200]}  # fmt: skip
     workbook = xlsxwriter.Workbook(str(path))
-    bold = workbook.add_format({"bold": True})
-    title = workbook.add_format({"bold": True, "font_size": 13})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    formats = {
-        "Outcome mean": workbook.add_format({"num_format": "0.000"}),
-        "Number of observations": workbook.add_format({"num_format": "#,##0"}),
-        "Variation": workbook.add_format({"num_format": "0.000"}),
+    styles = {
+        "title": workbook.add_format({"bold": True, "font_size": 13}),
+        "warn": workbook.add_format({"bold": True, "font_color": "#DA291C", "font_size": 12}),
+        "group": workbook.add_format({"bold": True, "align": "center", "bottom": 1}),
+        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
+        "header": workbook.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1}),
+        "formats": {f: workbook.add_format({"num_format": f}) for f in ("#,##0", "0.000")},
     }
-    for outcome in dict.fromkeys(o for o, _ in tables):
-        sheet = workbook.add_worksheet(outcome[:31])
-        sheet.write_string(0, 0, OUTCOME_LABELS.get(outcome, outcome), title)
-        sheet.write_string(1, 0, "* = suppressed (small numbers); see the Value note column and the Notes sheet.")
-        row = 2
-        for adjusted in (False, True):
-            table = tables.get((outcome, adjusted))
-            if table is None:
-                continue
-            label = "Adjusted (directly age-sex standardised)" if adjusted else "Unadjusted"
-            sheet.write_string(row, 0, label, bold)
-            row += 1
-            for col, name in enumerate(PRP_COLUMNS):
-                sheet.write_string(row, col, name, bold)
-            for values in table.iter_rows():
-                row += 1
-                for col, (name, value) in enumerate(zip(PRP_COLUMNS, values, strict=True)):
-                    if name in formats:
-                        _cell(sheet, row, col, value, formats[name])
-                    elif value:
-                        sheet.write_string(row, col, str(neutralise(value)))
-            row += 2
-        sheet.set_column(0, 0, 30)
-        sheet.set_column(1, 1, 42)
-        sheet.set_column(2, 4, 22)
-        sheet.set_column(5, 5, 34)
-        sheet.set_landscape()
-        sheet.fit_to_pages(1, 0)
+    for outcome, table in tables.items():
+        _write_sheet(workbook, styles, outcome, table, context)
     notes = workbook.add_worksheet("Notes")
     notes.set_column(0, 0, 26)
     notes.set_column(1, 1, 100)
-    for r, (name, text) in enumerate(_notes(vintage, min_count, rounding_base)):
-        notes.write_string(r, 0, name, bold)
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    rows = [("Legend", context["legend"]), ("Period", context["period"]), ("Source", context["source"])]
+    if context["synthetic"]:
+        rows.insert(0, ("Synthetic data", SYNTHETIC_NOTE))
+    for r, (name, text) in enumerate(rows + _notes(vintage, min_count, rounding_base)):
+        notes.write_string(r, 0, name, workbook.add_format({"bold": True, "valign": "top"}))
         notes.write_string(r, 1, text, wrap)
+    notes.set_landscape()
+    notes.fit_to_pages(1, 0)
     workbook.close()
+
+
+def _context(con, published: Path, vintage: str) -> dict:
+    """Period, source and the synthetic flag of a publication, for every sheet."""
+    first, last = con.sql(
+        "select min(period_start), max(period_end) from marts.phof_c20 "
+        "where geography_type = 'england' and period_type = 'financial_year'"
+    ).fetchall()[0]
+    notes_path = published / "notes.json"
+    notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
+    stamp = notes.get("published_at", "")
+    period = (
+        f"Period: releases from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}, all years pooled."
+        if first
+        else "Period: no releases judged."
+    )
+    return {
+        "period": period,
+        "source": f"Source: open publication {stamp} (table inequality_breakdowns). {vintage}".replace("  ", " "),
+        "synthetic": bool(notes.get("synthetic")),
+    }
 
 
 def write_exports(published: Path, exports: Path, vintage: str) -> Path:
@@ -316,13 +431,17 @@ def write_exports(published: Path, exports: Path, vintage: str) -> Path:
     con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
     try:
         prp = prp_tables(con)
+        wide = prp_wide(con)
+        context = _context(con, published, vintage)
         phof = phof_tables(con)
         fingertips = fingertips_table(con)
     finally:
         con.close()
     for (outcome, adjusted), table in prp.items():
         _safe(table).write_csv(exports / "prp" / f"{outcome}_{'adjusted' if adjusted else 'unadjusted'}.csv")
-    _write_workbook(exports / "prp" / "inequality_breakdowns.xlsx", prp, vintage, rules.min_count, rules.rounding_base)
+    _write_workbook(
+        exports / "prp" / "inequality_breakdowns.xlsx", wide, vintage, rules.min_count, rules.rounding_base, context
+    )
     for name, table in phof.items():
         _safe(table).write_csv(exports / "phof" / f"{name}.csv")
     _safe(fingertips).write_csv(exports / "phof" / "phof_c20_fingertips.csv")

@@ -189,11 +189,12 @@ def _build(output: Path, fill: Callable[[Path, Path], list[str]], builders: list
     open_dir.mkdir(parents=True, mode=OPEN_DIR)
     restricted_dir.mkdir(mode=PRIVATE_DIR)
     tables = fill(open_dir, restricted_dir)
-    for build in builders:
-        build(open_dir)
+    # the notes first: every export and report states what it was made from (and if synthetic)
     (open_dir / "notes.json").write_text(
         json.dumps({"published_at": stamp, "tables": tables, **notes}, indent=1, default=str) + "\n"
     )
+    for build in builders:
+        build(open_dir)
     _seal(restricted_dir, stat.S_IRUSR, PRIVATE_DIR)
     _seal(open_dir, OPEN_FILE, OPEN_DIR)
     building.chmod(OPEN_DIR)

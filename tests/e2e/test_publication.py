@@ -104,11 +104,12 @@ def test_reports_are_built_from_the_publication(published):
     assert f"Slide pack: {reports / 'continuity_slides.pptx'}" in first.stdout
     deck = Presentation(str(reports / "continuity_slides.pptx"))
     titles = [s.shapes.title.text for s in deck.slides]
-    assert titles[:2] == [
+    assert titles[:3] == [
         "Continuity of care for people leaving prison",
+        "Terms used in this pack",
         "National continuity of care by financial year",
     ]
-    assert "Where people are lost: the attrition funnel, 2023-24" in titles
+    assert "Where people are lost: the attrition funnel, 2023/24" in titles
     # the number on the national slide is the published England figure: 1 of 2 judged = 50.0%
     con = duckdb.connect(str(root / "wh" / "published" / "marts.duckdb"), read_only=True)
     value, denominator = con.execute(
@@ -116,7 +117,7 @@ def test_reports_are_built_from_the_publication(published):
         "'england' and period_type = 'financial_year'"
     ).fetchall()[0]
     con.close()
-    national = deck.slides[1].shapes[1].text_frame.text
+    national = deck.slides[2].shapes[1].text_frame.text
     assert f"{value:.1f}% of {denominator:,} adults" in national and "50.0% of 2 adults" in national
     for page in ("continuity_slides.html", "easy_read.html"):
         text = (reports / page).read_text()

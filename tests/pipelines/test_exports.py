@@ -95,26 +95,52 @@ def test_prp_csv_is_the_table_prp_asks_for_with_a_value_note(publication, tmp_pa
     assert er[2] == ["Sex", "Male", "", "0", "", "No one judged"]
 
 
-def test_workbook_has_numbers_as_numbers_a_legend_and_notes(publication, tmp_path):
+def test_workbook_has_numbers_intervals_adjusted_beside_unadjusted_a_legend_and_print_setup(publication, tmp_path):
     out = write_exports(publication, tmp_path / "out", "Latest extract dates: ndtms_secure 2024-03-31")
     book = openpyxl.load_workbook(out / "prp" / "inequality_breakdowns.xlsx")
     assert book.sheetnames == ["engaged_within_21_days", "er_successful_outcome", "Notes"]
     sheet = book["engaged_within_21_days"]
-    assert sheet["A2"].value.startswith("* = suppressed (small numbers)")
-    assert sheet["A3"].value == "Unadjusted"
-    assert [c.value for c in sheet[4]][:6] == [
+    # the period is the publication's England financial years (2023-04-01 to 2024-03-31), pooled
+    assert sheet["A2"].value.startswith("Period: releases from 1 April 2023 to 31 March 2024, all years pooled.")
+    assert "Latest extract dates: ndtms_secure 2024-03-31" in sheet["A2"].value
+    assert sheet["A3"].value.startswith("* = suppressed (small numbers: counts of 1-7)")
+    assert sheet["A4"].value is None  # no notes.json saying synthetic: no synthetic warning
+    assert [sheet["D6"].value, sheet["G6"].value] == ["Unadjusted", "Adjusted (directly age-sex standardised)"]
+    assert [c.value for c in sheet[7]] == [
         "Variable",
         "Category",
-        "Outcome mean",
         "Number of observations",
-        "Variation",
+        "Outcome mean, unadjusted",
+        "Lower 95% CI, unadjusted",
+        "Upper 95% CI, unadjusted",
+        "Outcome mean, adjusted",
+        "Lower 95% CI, adjusted",
+        "Upper 95% CI, adjusted",
+        "Variation (SD, unadjusted)",
         "Value note",
     ]
-    assert [c.value for c in sheet[7]][:5] == ["Sex", "Male", 0.4, 100, 0.492]
-    assert [c.value for c in sheet[6]][:6] == ["Sex", "Female", "*", "*", "*", SUPPRESSED]
+    # Male as published: n 100, crude 0.40 (0.31-0.50), adjusted 0.41 (0.31-0.50), sd 0.4924; numbers, not text
+    assert [c.value for c in sheet[10]][:10] == ["Sex", "Male", 100, 0.4, 0.31, 0.5, 0.41, 0.31, 0.5, 0.4924]
+    assert sheet["C10"].number_format == "#,##0" and sheet["D10"].number_format == "0.000"
+    assert [c.value for c in sheet[9]] == ["Sex", "Female", *["*"] * 8, SUPPRESSED]
+    assert sheet.freeze_panes == "C8"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth in (None, 1)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToHeight == 0
     notes = {r[0].value: r[1].value for r in book["Notes"].iter_rows()}
     assert notes["Period and data vintage"] == "Latest extract dates: ndtms_secure 2024-03-31"
     assert "counts of 1-7 are shown as *" in notes["Disclosure control"]
+    assert notes["Legend"] == sheet["A3"].value
+
+
+def test_workbook_says_synthetic_on_every_sheet(publication, tmp_path):
+    (publication / "notes.json").write_text('{"synthetic": true, "published_at": "20260101T000000Z"}')
+    out = write_exports(publication, tmp_path / "out", "Latest extract dates: ndtms_secure 2024-03-31")
+    book = openpyxl.load_workbook(out / "prp" / "inequality_breakdowns.xlsx")
+    for sheet in book.worksheets:
+        cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None}
+        assert "Synthetic data - not real statistics" in cells, sheet.title
+        assert any(c.startswith("* = suppressed") for c in cells), sheet.title  # the legend too
+        assert any("20260101T000000Z" in c for c in cells), sheet.title  # the source
 
 
 def test_phof_exports_show_the_publication_as_it_is(publication, tmp_path):
