@@ -2,7 +2,7 @@
 
 seeds/imd.csv is a tracked sample (the generator's LSOAs); a user's official file never
 goes into the source tree. `continuity imd` checks File 7 whole (every English LSOA 2011
-present once, deciles 1-10) and loads it into the warehouse as reference.imd, which
+present once, deciles 1-10) and loads it into the warehouse as reference.imd_file7, which
 models/staging/reference/stg_reference__imd.sql uses in place of the sample when it exists
 (or writes lsoa_code,imd_decile to a CSV the user names)."""
 
@@ -18,7 +18,8 @@ DECILE_COLUMN = "Index of Multiple Deprivation (IMD) Decile (where 1 is most dep
 ENGLISH_LSOAS_2011 = 32_844  # every LSOA 2011 in England, each ranked by IoD2019
 ENGLISH_LSOA = re.compile(r"E01\d{6}")
 SHOWN_PROBLEMS = 10
-REFERENCE_SCHEMA, REFERENCE_TABLE = "reference", "imd"
+# reference.imd is the seed dbt rewrites each build: the official file is a table of its own
+REFERENCE_SCHEMA, REFERENCE_TABLE = "reference", "imd_file7"
 
 
 class File7Error(ValueError):
