@@ -296,24 +296,21 @@ def publication_outcome(result) -> tuple[bool, list]:
     return published, checks
 
 
-CHECK_KINDS = (
-    ("gx_", "Great Expectations suite", "Great Expectations suites"),
-    ("gate_", "publication gate", "publication gates"),
-    ("", "dbt test", "dbt tests"),
-)
 SHOWN_WARNINGS = 5
+CHECK_KINDS = ("Great Expectations suite", "publication gate", "dbt test")  # the order the verdict names them
 
 
 def check_kind(check) -> str:
-    """Which kind of check an asset check evaluation is, by its name (assets/validation.py
-    names suites gx_<suite>, assets/gates.py gates gate_<gate>; the rest are dbt tests)."""
-    return next(plural for prefix, _, plural in CHECK_KINDS if check.check_name.startswith(prefix))
+    """Great Expectations suite, publication gate or dbt test (progress.check_kind_singular)."""
+    from dagster_project.progress import check_kind_singular
+
+    return check_kind_singular(check.check_name)
 
 
 def check_counts(checks: list) -> dict[str, dict[str, int]]:
     """Passed, warned and failed per kind of check: a check that did not pass warns when its
     severity is WARN (it never blocks) and fails when it is ERROR (it blocks the publication)."""
-    counts = {plural: {"passed": 0, "warned": 0, "failed": 0} for _, _, plural in CHECK_KINDS}
+    counts = {kind: {"passed": 0, "warned": 0, "failed": 0} for kind in CHECK_KINDS}
     for c in checks:
         state = "passed" if c.passed else ("failed" if c.severity.value == "ERROR" else "warned")
         counts[check_kind(c)][state] += 1
@@ -325,7 +322,8 @@ def checks_line(checks: list) -> str:
     counts = check_counts(checks)
     total = {state: sum(c[state] for c in counts.values()) for state in ("passed", "warned", "failed")}
     kinds = "; ".join(
-        f"{sum(c.values())} {kind}: " + ", ".join(f"{n} {state}" for state, n in c.items())
+        f"{sum(c.values())} {kind}{'' if sum(c.values()) == 1 else 's'}: "
+        + ", ".join(f"{n} {state}" for state, n in c.items())
         for kind, c in counts.items()
         if sum(c.values())
     )
@@ -363,7 +361,7 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
         ]
     else:
         lines.append("Not published: the previous publication is unchanged.")
-        dbt_tests = [c for c in blocked if check_kind(c) == "dbt tests"]
+        dbt_tests = [c for c in blocked if check_kind(c) == "dbt test"]
         if dbt_tests:
             lines.append(f"  {len(dbt_tests)} dbt test(s) failed: {', '.join(c.check_name for c in dbt_tests)}")
         for c in blocked:
@@ -659,6 +657,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, with --verbose and --quiet read wherever they stand (before or after
+    the subcommand) and never both."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.verbose = getattr(args, "verbose", False)
+    args.quiet = getattr(args, "quiet", False)
+    if args.verbose and args.quiet:  # one before the subcommand, the other after it
+        parser.error("--verbose and --quiet cannot be used together")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     # files a run creates are the owner's alone unless the publication opens them on purpose
     # (the warehouse holds personal data: docs/disclosure.md)
@@ -668,12 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ[PARENT_ENV] = str(os.getpid())  # the children this process starts die with it
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.verbose = getattr(args, "verbose", False)
-    args.quiet = getattr(args, "quiet", False)
-    if args.verbose and args.quiet:  # one before the subcommand, the other after it
-        parser.error("--verbose and --quiet cannot be used together")
+    args = parse_args(argv)
     try:
         return args.func(args)
     except UserError as e:

@@ -65,6 +65,7 @@ class Stage:
     quarantined: int = 0
     rejected: int = 0
     checks: dict[str, int] = field(default_factory=lambda: {"passed": 0, "warned": 0, "failed": 0})
+    kinds: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
         seconds = time.monotonic() - self.started
@@ -76,14 +77,23 @@ class Stage:
             parts.append(f"{words(self.built, 'model or seed', 'models and seeds')} built")
         elif self.name == "publication":
             parts.append("published, exports and reports written" if self.built else "not published")
-        total = sum(self.checks.values())
-        if total:
-            kind = "dbt test" if self.name == "dbt build" else "check"
+        if sum(self.checks.values()):
+            kinds = " and ".join(words(n, kind) for kind, n in self.kinds.items())
             counts = ", ".join(f"{n} {state}" for state, n in self.checks.items() if n or state == "passed")
-            parts.append(f"{words(total, kind)}: {counts}")
+            parts.append(f"{kinds}: {counts}")
         if self.failed_steps:
             parts.append(f"{words(self.failed_steps, 'step')} FAILED")
         return f"  {self.name:<12} {'; '.join(parts):<78} {seconds:6.1f} s"
+
+
+def check_kind_singular(check_name: str) -> str:
+    """The kind of an asset check by its name: assets/validation.py names Great Expectations
+    suites gx_<suite>, assets/gates.py gates gate_<gate>; the others are dbt tests."""
+    if check_name.startswith("gx_"):
+        return "Great Expectations suite"
+    if check_name.startswith("gate_"):
+        return "publication gate"
+    return "dbt test"
 
 
 def stage_of(step_key: str) -> str:
@@ -139,6 +149,8 @@ class ProgressHandler(logging.Handler):
             check = event.event_specific_data
             state = "passed" if check.passed else ("failed" if check.severity.value == "ERROR" else "warned")
             self.stage.checks[state] += 1
+            kind = check_kind_singular(check.check_name)
+            self.stage.kinds[kind] = self.stage.kinds.get(kind, 0) + 1
         elif kind == "STEP_FAILURE":
             self.stage.failed_steps += 1
         elif kind in ("RUN_SUCCESS", "RUN_FAILURE"):
