@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+Q := $(if $(V),,@)
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
@@ -18,16 +19,21 @@ DEMO_SCALE ?= 0.12
 install: $(STAMP)
 
 # A second call is instant: the venv is rebuilt only when pyproject.toml changes.
+# One line on the screen (make V=1 shows the commands).
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[dev,spark]'
-	touch $(STAMP)
+	@echo "Installing into $(VENV) (once, or when pyproject.toml changes)"
+	$(Q)test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(Q)$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(Q)$(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode -e '.[dev,spark]'
+	$(Q)touch $(STAMP)
 
-# Generate the synthetic sample once, then run the whole pipeline on it.
+# Generate the synthetic sample once, then run the whole pipeline on it: one line per stage,
+# the headline figures and a verdict (no more than 40 lines); the full log goes to
+# warehouse/logs/last-run.log. DEMO_ARGS=--verbose shows it on the screen too.
+DEMO_ARGS ?=
 demo: $(STAMP)
 	@grep -qs '"files"' $(DEMO_LANDING)/SYNTHETIC.json || $(VENV)/bin/continuity generate --out $(DEMO_LANDING) --scale $(DEMO_SCALE)
-	$(VENV)/bin/continuity run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
+	$(VENV)/bin/continuity run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) $(DEMO_ARGS)
 
 test: lint
 	$(PY) -m pytest
