@@ -382,9 +382,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     config = GeneratorConfig(seed=args.seed, scale=args.scale, years=args.years, faults=args.faults)
     manifest = generate(Path(args.out), config)
-    print(
-        f"Wrote a synthetic landing folder to {args.out}: "
-        + ", ".join(f"{name} {rows}" for name, rows in manifest["rows"].items())
+    say(
+        [
+            f"Wrote a synthetic landing folder to {args.out}: "
+            + ", ".join(f"{name} {rows}" for name, rows in manifest["rows"].items())
+        ]
     )
     return 0
 
@@ -402,7 +404,7 @@ def cmd_imd(args: argparse.Namespace) -> int:
     try:
         if args.out:
             n = convert_file7(file7, Path(args.out).resolve())
-            print(printable(f"Checked and wrote {n:,} LSOAs to {Path(args.out).resolve()}."))
+            say([f"Checked and wrote {n:,} LSOAs to {Path(args.out).resolve()}."])
             return 0
         warehouse = Path(args.warehouse).resolve()
         with run_lock(warehouse):
@@ -413,11 +415,11 @@ def cmd_imd(args: argparse.Namespace) -> int:
                 con.close()
     except File7Error as e:
         raise UserError(str(e)) from None
-    print(
-        printable(
+    say(
+        [
             f"Checked and loaded {n:,} LSOAs into {warehouse} (reference.imd_file7): the next run "
             "uses them in place of the sample seed (stg_reference__imd)."
-        )
+        ]
     )
     return 0
 
@@ -432,8 +434,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         files = build_reports(published, Path(args.out).resolve())
     except ForeignFolderError as e:
         raise UserError(str(e)) from None
-    for name, path in files.items():
-        print(f"{name}: {path}")
+    say([f"{name}: {path}" for name, path in files.items()])
     return 0
 
 
@@ -460,15 +461,19 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         finally:
             con.close()
     if args.undo:
-        print(
-            f"Withdrawal of {done.source_file} ended: the next run loads it again from the landing folder "
-            "(it must be there)."
+        say(
+            [
+                f"Withdrawal of {done.source_file} ended: the next run loads it again from the landing folder "
+                "(it must be there)."
+            ]
         )
     else:
-        print(
-            f"Withdrew {done.source_file} (sha256 {done.file_sha256[:12]}...): its {done.rows} row(s) no longer "
-            "count from the next run, which also publishes without them. Recorded in raw.withdrawn_files; "
-            f"undo with: continuity withdraw --undo {done.source_file} --reason TEXT"
+        say(
+            [
+                f"Withdrew {done.source_file} (sha256 {done.file_sha256[:12]}...): its {done.rows} row(s) no longer "
+                "count from the next run, which also publishes without them. Recorded in raw.withdrawn_files; "
+                f"undo with: continuity withdraw --undo {done.source_file} --reason TEXT"
+            ]
         )
     return 0
 

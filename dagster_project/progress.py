@@ -35,7 +35,7 @@ class PlainLog(io.TextIOBase):
     def write(self, text: str) -> int:
         self.file.write(plain(text))
         if self.terminal is not None:
-            self.terminal.write(printable(text) if not self.terminal.isatty() else text)
+            self.terminal.write(printable(text))  # data's control characters escaped here too
         return len(text)
 
     def flush(self) -> None:
