@@ -34,6 +34,7 @@ class PlainLog(io.TextIOBase):
 
     def write(self, text: str) -> int:
         self.file.write(plain(text))
+        self.file.flush()  # a live log: `tail -f last-run.log` follows a run as it goes
         if self.terminal is not None:
             self.terminal.write(printable(text))  # data's control characters escaped here too
         return len(text)
@@ -228,7 +229,8 @@ def run_output(log_dir: Path, mode: str = "normal") -> Iterator[dict]:
     if mode not in MODES:
         raise ValueError(f"output mode {mode!r}: one of {', '.join(MODES)}")
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    loggers: dict = {"console": {"config": {"log_level": "DEBUG" if mode == "verbose" else "INFO"}}}
+    # the log has every event (each step's start and end too), whatever the terminal shows
+    loggers: dict = {"console": {"config": {"log_level": "DEBUG"}}}
     if mode == "normal":
         loggers["progress"] = {}
     with open(log_dir / LOG_NAME, "w", encoding="utf-8") as file:
