@@ -176,6 +176,9 @@ class ProgressHandler(logging.Handler):
                 TimeElapsedColumn(),
                 console=Console(file=self.stream),
                 transient=True,
+                # sys.stdout and sys.stderr are the run log here (run_output): leave them be
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self.bar.add_task(name, total=total)
             self.bar.start()
