@@ -373,3 +373,19 @@ def test_imd_loads_a_whole_file_into_the_warehouse_reference_data(tmp_path, caps
     assert (SEEDS_DIR / "imd.csv").read_bytes() == seed
     assert main(["imd", "--file7", str(file7), "--out", str(tmp_path / "imd.csv")]) == 0
     assert len((tmp_path / "imd.csv").read_text().splitlines()) == 1 + 32_844
+
+
+def test_the_verdict_names_an_accepted_gate_and_where_it_is_recorded(tmp_path):
+    from dagster_project.cli import describe_publication
+
+    # an accepted gate is a failed check with severity WARN (assets/gates.py): not a warning line
+    checks = [
+        _check("gate_extracts_current", False, "WARN", summary="accepted by ann (re-send awaited): no file"),
+        _check("gx_ndtms_secure", True, summary="ndtms_secure: 12 of 12 expectations met"),
+    ]
+    lines = describe_publication(_settings_for(tmp_path), True, checks)
+    assert lines[0] == "Verdict: published. Every blocking check passed; 1 publication gate(s) accepted."
+    assert (
+        f"Accepted publication gate(s) extracts_current: listed in {tmp_path / 'wh' / 'published' / 'notes.json'}"
+    ) in lines
+    assert not any(line.startswith("  Validation warning") for line in lines)
