@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+Q := $(if $(V),,@)
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
@@ -19,23 +20,24 @@ install: $(STAMP)
 
 # A second call is instant: the venv is synced again only when pyproject.toml or uv.lock
 # changes. Versions come from uv.lock (`uv lock` after changing pyproject.toml); the Spark
-# extra is installed only by `make test-spark`.
+# extra is installed only by `make test-spark`. One line on the screen (make V=1 shows the
+# commands).
 UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --quiet --frozen --inexact --compile-bytecode --extra dev
 SPARK_STAMP := $(VENV)/.spark-stamp
 $(STAMP): pyproject.toml uv.lock
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(UV_SYNC)
-	touch $(STAMP)
+	@echo "Installing into $(VENV) (once, or when pyproject.toml or uv.lock changes)"
+	$(Q)test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(Q)$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(Q)$(UV_SYNC)
+	$(Q)touch $(STAMP)
 
 $(SPARK_STAMP): $(STAMP)
-	$(UV_SYNC) --extra spark
-	touch $(SPARK_STAMP)
+	$(Q)$(UV_SYNC) --extra spark
+	$(Q)touch $(SPARK_STAMP)
 
-# Generate the synthetic sample once, then run the whole pipeline on it.
 demo: $(STAMP)
 	@grep -qs '"files"' $(DEMO_LANDING)/SYNTHETIC.json || $(VENV)/bin/continuity generate --out $(DEMO_LANDING) --scale $(DEMO_SCALE)
-	$(VENV)/bin/continuity run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
+	$(VENV)/bin/continuity run --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE) $(DEMO_ARGS)
 
 test: lint
 	$(PY) -m pytest

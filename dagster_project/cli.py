@@ -11,11 +11,12 @@ import os
 import re
 import sys
 import time
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from dagster_project.settings import DBT_TARGETS, Settings
+from dagster_project.terminal import printable
 from pipelines.contract import DEFAULT_WAREHOUSE, PROJECT_DIR
 
 
@@ -88,27 +89,25 @@ def check_summary(check) -> str:
     return f"dbt test {check.check_name}: {status}"
 
 
-def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "full_refresh"):
+def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "full_refresh", quiet: bool = False):
     """Run a job in-process on these paths; return the Dagster result.
 
-    Without --verbose, dbt's and Dagster's own output goes to <output>/logs/last-run.log and
-    the terminal shows one progress line per step."""
+    dbt's and Dagster's own output always goes to <output>/logs/last-run.log (plain text);
+    the terminal shows one line per stage, or also the full log with --verbose, or nothing
+    with --quiet (dagster_project/progress.py)."""
     settings.export()
     import dagster as dg
 
     from dagster_project.definitions import defs
+    from dagster_project.progress import run_output
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def(job_name)
-    with run_lock(settings.warehouse):
-        if verbose:
-            return job.execute_in_process(instance=instance, raise_on_error=False)
-        log_dir = settings.output / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        run_config = {"loggers": {"progress": {}}}
-        with open(log_dir / "last-run.log", "w") as log, redirect_stdout(log), redirect_stderr(log):
+    mode = "verbose" if verbose else ("quiet" if quiet else "normal")
+    with run_lock(settings.warehouse), run_output(settings.output / "logs", mode) as loggers:
+        if not verbose:
             logging.getLogger("dagster").setLevel(logging.ERROR)
-            return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config={"loggers": loggers})
 
 
 @contextmanager
@@ -155,9 +154,12 @@ def _mart_rows(con, sql: str) -> list:
         return []
 
 
+QUARANTINE_EXAMPLES = 10
+
+
 def summarise(result, settings: Settings, since: datetime) -> list[str]:
     """The short run summary: rows per extract, this run's rejections and quarantined lines,
-    the recording problems and the headline figures."""
+    the recording problems and the headline figures. Text from data is escaped by `say`."""
     import duckdb
 
     lines = ["Ingestion:"]
@@ -173,14 +175,15 @@ def summarise(result, settings: Settings, since: datetime) -> list[str]:
         ).fetchall()
         quarantined = con.execute(
             "select source_file, line_number, reason from raw.quarantine where quarantined_at >= ? "
-            "order by source_file, line_number limit 10",
+            f"order by source_file, line_number limit {QUARANTINE_EXAMPLES}",
             [since],
         ).fetchall()
         total_q = con.execute("select count(*) from raw.quarantine where quarantined_at >= ?", [since]).fetchall()[0][0]
         for source_file, reason in rejected:
             lines.append(f"  rejected file {source_file}: {reason}")
         if total_q:
-            lines.append(f"  {total_q} quarantined line(s) in raw.quarantine, e.g.:")
+            shown = f"the first {len(quarantined)}" if total_q > len(quarantined) else "each"
+            lines.append(f"  {total_q:,} quarantined line(s) in raw.quarantine; {shown}:")
             lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
         c20 = _mart_rows(
             con,
@@ -203,7 +206,7 @@ def summarise(result, settings: Settings, since: datetime) -> list[str]:
         con.close()
     if problems:
         lines.append("Recording problems (marts.recording_issues; releases a fix would engage):")
-        lines += [f"  {t}: {n}" + (f" ({w} would engage)" if w else "") for t, n, w in problems]
+        lines.append("  " + ", ".join(f"{t} {n:,}" + (f" ({w:,} would engage)" if w else "") for t, n, w in problems))
     if c20:
         lines.append("PHOF 2.16 / C20, England, by financial year (engaged within 21 days):")
         for start, num, den, pending, value, lo, hi in c20:
@@ -220,8 +223,14 @@ def summarise(result, settings: Settings, since: datetime) -> list[str]:
         for site, model, achieved, n, pending, value, lo, hi in er:
             rate = f"{value:.1f}% ({lo:.1f}% to {hi:.1f}%), {achieved} of {n}" if n else "no one judged yet"
             lines.append(f"  {site} ({model}): {rate}" + (f", {pending} pending" if pending else ""))
-    lines.append(f"Warehouse: {settings.warehouse} (marts.phof_c20, marts.continuity_releases, ...)")
     return lines
+
+
+def say(lines: list[str], stream=None) -> None:
+    """Print lines built from data with every control character escaped (progress.printable):
+    a file name or a bad value holding an escape sequence never reaches the terminal raw."""
+    for line in lines:
+        print(printable(line), file=stream or sys.stdout)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -239,20 +248,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             note = check_key_policy(settings.landing)
     except MissingKeyError as e:
         raise UserError(str(e)) from None
-    if note:
-        print(note)
+    if note and not args.quiet:
+        say([note])
     accept_gates(args)
     started, since = time.monotonic(), datetime.now()
-    result = run_pipeline(settings, verbose=args.verbose)
+    result = run_pipeline(settings, verbose=args.verbose, quiet=args.quiet)
     published, checks = publication_outcome(result)
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
     if not result.success and not blocked:
-        raise UserError(_failure_reason(result))
-    for line in summarise(result, settings, since):
-        print(line)
-    for line in describe_publication(settings, published, checks):
-        print(line)
-    print(f"Done in {time.monotonic() - started:.0f} s.")
+        raise UserError(f"{_failure_reason(result)} (full log: {settings.output / 'logs' / 'last-run.log'})")
+    lines = [] if args.quiet else summarise(result, settings, since)
+    lines += describe_publication(settings, published, checks)
+    lines.append(f"Done in {time.monotonic() - started:.0f} s.")
+    say(lines[:1] if args.quiet else lines)
     return 0 if published else 1
 
 
@@ -288,49 +296,85 @@ def publication_outcome(result) -> tuple[bool, list]:
     return published, checks
 
 
+SHOWN_WARNINGS = 5
+CHECK_KINDS = ("Great Expectations suite", "publication gate", "dbt test")  # the order the verdict names them
+
+
+def check_kind(check) -> str:
+    """Great Expectations suite, publication gate or dbt test (progress.check_kind_singular)."""
+    from dagster_project.progress import check_kind_singular
+
+    return check_kind_singular(check.check_name)
+
+
+def check_counts(checks: list) -> dict[str, dict[str, int]]:
+    """Passed, warned and failed per kind of check: a check that did not pass warns when its
+    severity is WARN (it never blocks) and fails when it is ERROR (it blocks the publication)."""
+    counts = {kind: {"passed": 0, "warned": 0, "failed": 0} for kind in CHECK_KINDS}
+    for c in checks:
+        state = "passed" if c.passed else ("failed" if c.severity.value == "ERROR" else "warned")
+        counts[check_kind(c)][state] += 1
+    return counts
+
+
+def checks_line(checks: list) -> str:
+    """`Checks: 141 run, 140 passed, 1 warned, 0 failed (15 Great Expectations suites: 14 passed,
+    1 warned; 3 publication gates: 3 passed; 123 dbt tests: 123 passed)`: per kind, the
+    states that occurred."""
+    counts = check_counts(checks)
+    total = {state: sum(c[state] for c in counts.values()) for state in ("passed", "warned", "failed")}
+    kinds = "; ".join(
+        f"{sum(c.values())} {kind}{'' if sum(c.values()) == 1 else 's'}: "
+        + ", ".join(f"{n} {state}" for state, n in c.items() if n)
+        for kind, c in counts.items()
+        if sum(c.values())
+    )
+    return f"Checks: {len(checks)} run, {', '.join(f'{n} {state}' for state, n in total.items())} ({kinds})"
+
+
 def describe_publication(settings: Settings, published: bool, checks: list) -> list[str]:
-    """What was published, or why not (failing blocking checks, with examples)."""
-    report = settings.output / "validation" / "latest" / "validation.html"
-    lines = []
+    """The verdict: published or not and why, the checks counted, the gates accepted, and
+    where the publication, exports, reports, validation report, restricted tier and log are."""
+    out = settings.output
+    report = out / "validation" / "latest" / "validation.html"
+    log = out / "logs" / "last-run.log"
     warnings = [c for c in checks if not c.passed and c.severity.value != "ERROR"]
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
-    for c in warnings:
-        lines.append(f"Validation warning {c.check_name} on {c.asset_key.to_user_string()}: {check_summary(c)}")
+    accepted = [c for c in warnings if c.check_name.startswith("gate_")]
     if published:
-        lines.append(
-            f"Published: {settings.output / 'published'} (marts.duckdb, parquet/, validation.html); "
-            f"{len(checks)} checks run (dbt tests and Great Expectations suites), report {report}"
-        )
-        lines.append(
-            f"Exports (disclosure controlled): {settings.output / 'exports' / 'prp'} (CSV, "
-            f"inequality_breakdowns.xlsx) and {settings.output / 'exports' / 'phof'} (CSV)"
-        )
-        lines.append(f"Restricted (record level, owner only, not for release): {settings.output / 'restricted'}")
-        lines.append(f"Slide pack: {settings.output / 'reports' / 'continuity_slides.pptx'} (and .html)")
-        lines.append(f"Easy-read summary: {settings.output / 'reports' / 'easy_read.html'} (and .pdf)")
-        accepted = [c for c in warnings if c.check_name.startswith("gate_")]
+        gates = f"{len(accepted)} publication gate(s) accepted" if accepted else "no publication gate accepted"
+        lines = [f"Verdict: published. Every blocking check passed; {gates}.", checks_line(checks)]
+    else:
+        lines = [f"Verdict: not published. {len(blocked)} blocking check(s) failed.", checks_line(checks)]
+    for c in [w for w in warnings if w not in accepted][:SHOWN_WARNINGS]:
+        lines.append(f"  Validation warning {c.check_name} on {c.asset_key.to_user_string()}: {check_summary(c)}")
+    if len(warnings) - len(accepted) > SHOWN_WARNINGS:
+        lines.append(f"  and {len(warnings) - len(accepted) - SHOWN_WARNINGS} more warning(s): see {report}")
+    if published:
         if accepted:
             lines.append(
                 f"Accepted publication gate(s) {', '.join(c.check_name.removeprefix('gate_') for c in accepted)}: "
-                f"listed in {settings.output / 'published' / 'notes.json'}"
+                f"listed in {out / 'published' / 'notes.json'}"
             )
-        lines.append(
-            f"Local-area profiles: {settings.output / 'reports' / 'local_area_profiles.html'} "
-            "(one page per area, and local_area_profiles.pdf)"
-        )
+        lines += [
+            f"Published: {out / 'published'} (marts.duckdb, parquet/, notes.json, validation.html)",
+            f"Exports: {out / 'exports'} (prp/, phof/); reports: {out / 'reports'} (slide pack, local-area "
+            "profiles, easy-read summary)",
+            f"Restricted (record level, owner only, not for release): {out / 'restricted'}",
+        ]
     else:
         lines.append("Not published: the previous publication is unchanged.")
-        dbt_tests = [c for c in blocked if "summary" not in c.metadata]
+        dbt_tests = [c for c in blocked if check_kind(c) == "dbt test"]
         if dbt_tests:
             lines.append(f"  {len(dbt_tests)} dbt test(s) failed: {', '.join(c.check_name for c in dbt_tests)}")
         for c in blocked:
             if c.check_name.startswith("gate_"):
                 lines.append(f"  publication gate {c.check_name.removeprefix('gate_')} blocks: {check_summary(c)}")
-                continue
-            lines.append(
-                f"  blocking check {c.check_name} on {c.asset_key.to_user_string()} failed: {check_summary(c)}"
-            )
-        lines.append(f"  Validation report: {report}")
+            else:
+                lines.append(
+                    f"  blocking check {c.check_name} on {c.asset_key.to_user_string()} failed: {check_summary(c)}"
+                )
+    lines.append(f"Validation report: {report}; warehouse: {settings.warehouse}; log: {log}")
     return lines
 
 
@@ -339,18 +383,45 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     config = GeneratorConfig(seed=args.seed, scale=args.scale, years=args.years, faults=args.faults)
     manifest = generate(Path(args.out), config)
-    print(
-        f"Wrote a synthetic landing folder to {args.out}: "
-        + ", ".join(f"{name} {rows}" for name, rows in manifest["rows"].items())
+    say(
+        [
+            f"Wrote a synthetic landing folder to {args.out}: "
+            + ", ".join(f"{name} {rows}" for name, rows in manifest["rows"].items())
+        ]
     )
     return 0
 
 
 def cmd_imd(args: argparse.Namespace) -> int:
-    from pipelines.imd import convert_file7
+    """Check File 7 whole, then load it into the warehouse's reference data (or write the
+    CSV named by --out): never into the source tree, where seeds/imd.csv is a tracked sample."""
+    import duckdb
 
-    n = convert_file7(Path(args.file7))
-    print(f"Wrote {n} LSOAs to seeds/imd.csv; the next run loads them.")
+    from pipelines.imd import File7Error, convert_file7, load_file7
+
+    file7 = Path(args.file7).resolve()
+    if not file7.is_file():
+        raise UserError(f"{file7} does not exist")
+    try:
+        if args.out:
+            n = convert_file7(file7, Path(args.out).resolve())
+            say([f"Checked and wrote {n:,} LSOAs to {Path(args.out).resolve()}."])
+            return 0
+        warehouse = Path(args.warehouse).resolve()
+        with run_lock(warehouse):
+            con = duckdb.connect(str(warehouse))
+            try:
+                n = load_file7(con, file7)
+            finally:
+                con.close()
+    except File7Error as e:
+        raise UserError(str(e)) from None
+    say(
+        [
+            f"Checked and loaded {n:,} LSOAs into {warehouse} (reference.imd_file7): the next run "
+            "uses them in place of the sample seed (stg_reference__imd)."
+        ]
+    )
     return 0
 
 
@@ -364,8 +435,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         files = build_reports(published, Path(args.out).resolve())
     except ForeignFolderError as e:
         raise UserError(str(e)) from None
-    for name, path in files.items():
-        print(f"{name}: {path}")
+    say([f"{name}: {path}" for name, path in files.items()])
     return 0
 
 
@@ -392,15 +462,19 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         finally:
             con.close()
     if args.undo:
-        print(
-            f"Withdrawal of {done.source_file} ended: the next run loads it again from the landing folder "
-            "(it must be there)."
+        say(
+            [
+                f"Withdrawal of {done.source_file} ended: the next run loads it again from the landing folder "
+                "(it must be there)."
+            ]
         )
     else:
-        print(
-            f"Withdrew {done.source_file} (sha256 {done.file_sha256[:12]}...): its {done.rows} row(s) no longer "
-            "count from the next run, which also publishes without them. Recorded in raw.withdrawn_files; "
-            f"undo with: continuity withdraw --undo {done.source_file} --reason TEXT"
+        say(
+            [
+                f"Withdrew {done.source_file} (sha256 {done.file_sha256[:12]}...): its {done.rows} row(s) no longer "
+                "count from the next run, which also publishes without them. Recorded in raw.withdrawn_files; "
+                f"undo with: continuity withdraw --undo {done.source_file} --reason TEXT"
+            ]
         )
     return 0
 
@@ -450,45 +524,106 @@ def cmd_spark_check(args: argparse.Namespace) -> int:
     return 1 if failed or unit_tests else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="continuity", description=__doc__)
-    parser.add_argument("--verbose", action="store_true", help="show Dagster logs and stack traces")
-    sub = parser.add_subparsers(dest="command", required=True)
+EXIT_CODES = """exit codes:
+  0  done (run: published)
+  1  run: not published (a blocking check failed or a publication gate blocks; the
+     previous publication is unchanged), or an error, said in one line on stderr
+  2  the command line itself is wrong (an unknown option, a missing value)"""
 
-    run = sub.add_parser("run", help="load a landing folder and build every mart")
-    run.add_argument("--landing", default=str(PROJECT_DIR / "data" / "landing"))
-    run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Every option's help ends with its default, unless the help already says it (an
+    option whose default is computed, like --output) or the option has none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, argparse.SUPPRESS) or action.required:
+            return text
+        return super()._get_help_string(action)
+
+
+def _output_flags() -> argparse.ArgumentParser:
+    """--verbose and --quiet, accepted before or after the subcommand: the same flags on the
+    main parser and on every subcommand, with defaults that never overwrite each other."""
+    flags = argparse.ArgumentParser(add_help=False)
+    group = flags.add_mutually_exclusive_group()
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="also show Dagster's and dbt's full log, and stack traces (default: off)",
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print only the verdict line, for schedulers; the exit code says the rest (default: off)",
+    )
+    return flags
+
+
+def build_parser() -> argparse.ArgumentParser:
+    flags = _output_flags()
+    parser = argparse.ArgumentParser(
+        prog="continuity", description=__doc__, epilog=EXIT_CODES, formatter_class=HelpFormatter, parents=[flags]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=EXIT_CODES,
+            formatter_class=HelpFormatter,
+            parents=[flags],
+        )
+
+    run = command("run", "load a landing folder, build every mart, check it and publish it if every check passes")
     run.add_argument(
-        "--output", default=None, help="publication, exports and reports (default: the warehouse's folder)"
+        "--landing", default=str(PROJECT_DIR / "data" / "landing"), help="the folder of extract CSVs to load"
+    )
+    run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="the DuckDB warehouse file")
+    run.add_argument(
+        "--output", default=None, help="publication, exports, reports and logs (default: the warehouse's folder)"
     )
     run.add_argument(
         "--dbt-target",
         choices=DBT_TARGETS,
         default=None,
-        help="the engine dbt builds on (default $CONTINUITY_DBT_TARGET or duckdb; spark: docs/scale-out.md)",
+        help="the engine dbt builds on (default: $CONTINUITY_DBT_TARGET or duckdb; spark: docs/scale-out.md)",
     )
     run.add_argument(
         "--accept",
         action="append",
         metavar="GATE",
         help="publish although this publication gate fails (extracts_current, c20_change, c20_band); "
-        "needs --reason; repeatable",
+        "needs --reason; repeatable (default: none)",
     )
     run.add_argument(
-        "--reason", action="append", metavar="TEXT", help="why the --accept before it is accepted (recorded)"
+        "--reason",
+        action="append",
+        metavar="TEXT",
+        help="why the --accept before it is accepted, recorded in notes.json (default: none)",
     )
     run.set_defaults(func=cmd_run)
 
-    gen = sub.add_parser("generate", help="write a synthetic landing folder")
-    gen.add_argument("--out", required=True)
-    gen.add_argument("--seed", type=int, default=2016)
-    gen.add_argument("--scale", type=float, default=1.0)
-    gen.add_argument("--years", type=int, default=5)  # GeneratorConfig.years: five, for a recent trend
-    gen.add_argument("--faults", type=float, default=0.0)
+    gen = command("generate", "write a synthetic landing folder (the demo sample is --scale 0.12)")
+    gen.add_argument("--out", required=True, help="the landing folder to write (required)")
+    gen.add_argument("--seed", type=int, default=2016, help="random seed: the same seed writes the same files")
+    gen.add_argument("--scale", type=float, default=1.0, help="releases per year as a fraction of England's")
+    gen.add_argument("--years", type=int, default=5, help="financial years of releases (five give a recent trend)")
+    gen.add_argument(
+        "--faults", type=float, default=0.0, help="share of rows given a recording fault (pipelines/faults.py)"
+    )
     gen.set_defaults(func=cmd_generate)
 
-    report = sub.add_parser("report", help="rebuild the slide pack and easy-read summary from a publication")
-    report.add_argument("--published", default=str(PROJECT_DIR / "warehouse" / "published"))
+    report = command("report", "rebuild the slide pack and easy-read summary from a publication")
+    report.add_argument(
+        "--published", default=str(PROJECT_DIR / "warehouse" / "published"), help="the publication folder to read"
+    )
     report.add_argument(
         "--out",
         default=str(PROJECT_DIR / "warehouse" / "rebuilt-reports"),
@@ -496,26 +631,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=cmd_report)
 
-    spark = sub.add_parser(
-        "spark-check", help="build on DuckDB and on Spark from one landing folder and compare every mart"
+    spark = command("spark-check", "build on DuckDB and on Spark from one landing folder and compare every mart")
+    spark.add_argument(
+        "--landing", default=str(PROJECT_DIR / "data" / "landing"), help="the folder of extract CSVs to load"
     )
-    spark.add_argument("--landing", default=str(PROJECT_DIR / "data" / "landing"))
-    spark.add_argument("--work", default=str(PROJECT_DIR / "warehouse" / "spark-check"))
+    spark.add_argument(
+        "--work", default=str(PROJECT_DIR / "warehouse" / "spark-check"), help="where both builds and logs go"
+    )
     spark.set_defaults(func=cmd_spark_check)
 
-    withdraw = sub.add_parser(
-        "withdraw", help="take back a loaded file: its rows stop counting from the next run (docs/runbook.md)"
-    )
+    withdraw = command("withdraw", "take back a loaded file: its rows stop counting from the next run")
     withdraw.add_argument("file", help="the landing file, or its name as in raw.loaded_files (extract/file.csv)")
-    withdraw.add_argument("--reason", required=True, help="why (recorded with who and when)")
-    withdraw.add_argument("--undo", action="store_true", help="end the withdrawal: the next run loads the file again")
-    withdraw.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE))
+    withdraw.add_argument("--reason", required=True, help="why, recorded with who and when (required)")
+    withdraw.add_argument(
+        "--undo", action="store_true", help="end the withdrawal: the next run loads the file again (default: off)"
+    )
+    withdraw.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="the DuckDB warehouse file")
     withdraw.set_defaults(func=cmd_withdraw)
 
-    imd = sub.add_parser("imd", help="replace the IMD sample seed with the official IoD2019 File 7 CSV")
-    imd.add_argument("--file7", required=True)
+    imd = command("imd", "check the official IoD2019 File 7 CSV and make it the IMD the next run uses")
+    imd.add_argument("--file7", required=True, help="the File 7 CSV as downloaded from GOV.UK (required)")
+    imd.add_argument(
+        "--warehouse",
+        default=str(DEFAULT_WAREHOUSE),
+        help="the warehouse whose reference data receives it (table reference.imd_file7)",
+    )
+    imd.add_argument(
+        "--out",
+        default=None,
+        help="write lsoa_code,imd_decile to this CSV instead of loading the warehouse (default: none)",
+    )
     imd.set_defaults(func=cmd_imd)
     return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The arguments, with --verbose and --quiet read wherever they stand (before or after
+    the subcommand) and never both."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.verbose = getattr(args, "verbose", False)
+    args.quiet = getattr(args, "quiet", False)
+    if args.verbose and args.quiet:  # one before the subcommand, the other after it
+        parser.error("--verbose and --quiet cannot be used together")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -527,20 +686,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ[PARENT_ENV] = str(os.getpid())  # the children this process starts die with it
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.verbose = getattr(args, "verbose", False)
+    args = parse_args(argv)
     try:
         return args.func(args)
     except UserError as e:
-        print(f"continuity: error: {e}", file=sys.stderr)
+        say([f"continuity: error: {e}"], sys.stderr)
         return 1
     except Exception as e:  # noqa: BLE001 - one readable line unless --verbose
         if args.verbose:
             raise
         text = f"{type(e).__name__}: {' '.join(str(e).split())[:600]}"
         cause = named_cause(text)
-        print(f"continuity: error: {cause + '. ' if cause else ''}{text}", file=sys.stderr)
+        say([f"continuity: error: {cause + '. ' if cause else ''}{text}"], sys.stderr)
         return 1
 
 

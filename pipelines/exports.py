@@ -48,7 +48,8 @@ PHOF_TABLES = {
         },
     },
     "continuity_flows": {
-        "order": "period_type, period_start, estab_code, exit_la_code",
+        # each prison's named areas, then its "Other areas" row; then each area's "Other prisons" row
+        "order": "period_type, period_start, estab_code nulls last, exit_la_code nulls last",
         "counts": ["releases", "engaged", "pending"],
         "rates": {"value_pct": 1},
     },

@@ -125,7 +125,7 @@ def _sub_national(con, latest) -> dict:
             con,
             "select estab_code, exit_la_code, releases, value_pct from marts.continuity_flows "
             "where period_type = 'financial_year' and period_start = ? and value_pct is not null "
-            "order by releases desc, estab_code, exit_la_code limit 10",
+            "and flow_type = 'pair' order by releases desc, estab_code, exit_la_code limit 10",
             latest,
         ),
         "funnel": _q(

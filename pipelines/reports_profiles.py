@@ -67,6 +67,7 @@ def gather_profiles(con, rules: Rules) -> dict:
         "f.value_pct, f.value_note from marts.continuity_flows f left join (select distinct geography_code, "
         "geography_name from marts.phof_c20 where geography_type = 'prison') p on p.geography_code = f.estab_code "
         "where f.period_type = 'financial_year' and f.period_start = ? and f.releases is not null "
+        "and f.flow_type = 'pair' "
         "order by f.releases desc, prison",
         latest,
     )

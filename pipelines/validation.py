@@ -19,13 +19,19 @@ import html
 import json
 import os
 import re
+import shutil
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.contract import PROJECT_DIR, SEEDS_DIR
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 EXAMPLES = 5
+DBT_TARGET_DIR = PROJECT_DIR / "target"
+# <output>/validation/<run-id>/ folders kept (the newest; `latest` is always kept)
+KEEP_ENV, KEEP_DEFAULT = "CONTINUITY_VALIDATION_KEEP", 20
+STATES = ("passed", "warned", "failed")
 # Columns that identify a person (indicators.md s.6): their failing values never reach a
 # report, a log or the terminal; the examples name the source file and line instead.
 IDENTIFYING_COLUMNS = frozenset(
@@ -77,6 +83,76 @@ class SuiteResult:
         for r in self.warnings:
             parts.append(f"warning {r.type}({r.column}): {r.unexpected_count} unexpected, e.g. {r.examples}")
         return "; ".join(parts)
+
+
+@dataclass
+class DbtTestResult:
+    """One dbt data test of the run, as dbt's run_results.json records it."""
+
+    name: str
+    status: str  # pass, warn, fail, error or skipped
+    failures: int | None = None
+    message: str = ""
+
+    @property
+    def state(self) -> str:
+        """passed, warned, failed (fail or error) or skipped."""
+        return {"pass": "passed", "warn": "warned", "fail": "failed", "error": "failed"}.get(self.status, "skipped")
+
+
+def dbt_test_results(run_id: str, target_dir: Path = DBT_TARGET_DIR) -> list[DbtTestResult] | None:
+    """The dbt data tests of a Dagster run, from the run_results.json of its dbt build.
+
+    dagster-dbt gives each invocation its own target folder <op>-<run id[:7]>-<nonce>; the
+    newest such folder of this run holds the build's results. Every data test is there,
+    also the singular ones no asset check carries. None when the run has none (yet)."""
+    candidates = sorted(target_dir.glob(f"*-{run_id[:7]}-*/run_results.json"), key=lambda p: p.stat().st_mtime)
+    if not run_id or not candidates:
+        return None
+    try:
+        results = json.loads(candidates[-1].read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return [
+        DbtTestResult(
+            name=r["unique_id"].split(".")[2],
+            status=str(r.get("status", "")),
+            failures=r.get("failures"),
+            message=" ".join(str(r.get("message") or "").split())[:300],
+        )
+        for r in sorted(results, key=lambda r: r["unique_id"])
+        if r["unique_id"].startswith("test.")
+    ]
+
+
+def summary_table(results: list[SuiteResult], dbt_tests: list[DbtTestResult] | None) -> dict[str, dict[str, int]]:
+    """Passed, warned and failed per kind: Great Expectations suites (a suite warns when it
+    passed with a non-blocking expectation unmet), their expectations, and dbt tests."""
+    table = {kind: dict.fromkeys(STATES, 0) for kind in ("suites", "expectations", "dbt tests")}
+    for suite in results:
+        table["suites"]["failed" if not suite.passed else ("warned" if suite.warnings else "passed")] += 1
+        for r in suite.results:
+            table["expectations"]["passed" if r.success else ("failed" if r.blocking else "warned")] += 1
+    for t in dbt_tests or []:
+        table["dbt tests"][t.state] = table["dbt tests"].get(t.state, 0) + 1
+    return table
+
+
+def prune_reports(validation_dir: Path, keep: int | None = None, current: Path | None = None) -> list[Path]:
+    """Delete all but the newest `keep` run folders under <output>/validation (never
+    `latest`, never the current run's); return what was deleted. keep: CONTINUITY_VALIDATION_KEEP
+    or 20. dbt's own target/ run folders are pruned elsewhere."""
+    keep = int(os.environ.get(KEEP_ENV, KEEP_DEFAULT)) if keep is None else keep
+    runs = [
+        p
+        for p in validation_dir.iterdir()
+        if p.is_dir() and not p.is_symlink() and p.name != "latest" and (current is None or p != current)
+    ]
+    runs.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    old = runs[max(keep - (1 if current is not None else 0), 0) :]
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+    return old
 
 
 def load_suites(folder: Path = EXPECTATIONS_DIR) -> list[dict]:
@@ -233,28 +309,66 @@ def _plain(value):
     return str(value)
 
 
+def _summary_html(table: dict[str, dict[str, int]]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(kind)}</td>" + "".join(f"<td>{counts.get(state, 0)}</td>" for state in STATES) + "</tr>"
+        for kind, counts in table.items()
+    )
+    return "<table class='summary'><tr><th></th><th>passed</th><th>warned</th><th>failed</th></tr>" + rows + "</table>"
+
+
+def _dbt_html(dbt_tests: list[DbtTestResult] | None) -> str:
+    if dbt_tests is None:
+        return "<h2>dbt tests</h2><p>No dbt test results for this run (dbt did not run, or its results are gone).</p>"
+    rows = [
+        "<h2>dbt tests <small>dbt's run_results.json of this run's build</small></h2>",
+        "<table><tr><th>test</th><th>result</th><th>failing rows</th><th>message</th></tr>",
+    ]
+    for t in dbt_tests:
+        cls = {"passed": "pass", "warned": "warn", "failed": "fail"}.get(t.state, "")
+        failures = "" if t.failures is None else t.failures
+        rows.append(
+            f"<tr class='{cls}'><td>{html.escape(t.name)}</td><td>{html.escape(t.status)}</td>"
+            f"<td>{failures}</td><td>{html.escape(t.message if t.state != 'passed' else '')}</td></tr>"
+        )
+    rows.append("</table>")
+    return "".join(rows)
+
+
 def write_report(
-    results: list[SuiteResult], folder: Path, title: str, expected: int | None = None
+    results: list[SuiteResult],
+    folder: Path,
+    title: str,
+    expected: int | None = None,
+    dbt_tests: list[DbtTestResult] | None = None,
 ) -> tuple[Path, Path]:
     """The validation report of a run: JSON for machines, HTML (no CDN, no script) for people.
-    With `expected` suites, a report holding fewer is incomplete and never says passed (a run
-    killed half way through validation must not look like a pass)."""
+    Dated, with a summary table (suites, expectations and dbt tests passed, warned, failed)
+    and the dbt tests beside the suites. With `expected` suites, a report holding fewer is
+    incomplete and never says passed (a run killed half way through validation must not
+    look like a pass); a failed dbt test fails the report too."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     complete = expected is None or len(results) >= expected
+    produced = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    table = summary_table(results, dbt_tests)
+    dbt_failed = table["dbt tests"]["failed"]
     payload = {
         "title": title,
+        "produced": produced,
         "complete": complete,
         "suites_run": len(results),
         "suites_expected": expected,
-        "passed": complete and all(r.passed for r in results),
+        "passed": complete and all(r.passed for r in results) and not dbt_failed,
+        "summary": table,
         "suites": [{**asdict(r), "passed": r.passed} for r in results],
+        "dbt_tests": None if dbt_tests is None else [{**asdict(t), "state": t.state} for t in dbt_tests],
     }
     json_path = folder / "validation.json"
     json_path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
     rows = []
     for suite in results:
         state = "passed" if suite.passed else "FAILED"
-        rows.append(f"<h2>{html.escape(suite.name)} <small>guards {html.escape(suite.asset)} - {state}</small></h2>")
+        rows.append(f"<h3>{html.escape(suite.name)} <small>guards {html.escape(suite.asset)} - {state}</small></h3>")
         if suite.error:
             rows.append(f"<p class='fail'>Could not run: {html.escape(suite.error)}</p>")
         rows.append(
@@ -273,14 +387,18 @@ def write_report(
     if not complete:
         verdict = f"Incomplete: {len(results)} of {expected} suites ran. Nothing is published from an incomplete run."
     elif payload["passed"]:
-        verdict = "Every blocking expectation passed."
+        verdict = "Every blocking expectation and every dbt test passed."
+    elif dbt_failed and all(r.passed for r in results):
+        verdict = f"{dbt_failed} dbt test(s) failed: nothing was published."
     else:
         verdict = "A blocking expectation failed: nothing was published."
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;width:100%}}
 td,th{{border:1px solid #bbb;padding:4px;text-align:left;font-size:90%}}.fail{{background:#f8d7da}}
-.warn{{background:#fff3cd}}.pass{{background:#e8f5e9}}small{{color:#555;font-weight:normal}}</style></head>
-<body><h1>{html.escape(title)}</h1><p><strong>{verdict}</strong></p>{"".join(rows)}</body></html>
+.warn{{background:#fff3cd}}.pass{{background:#e8f5e9}}small{{color:#555;font-weight:normal}}
+table.summary{{width:auto}}</style></head>
+<body><h1>{html.escape(title)}</h1><p>Produced {produced}.</p><p><strong>{verdict}</strong></p>
+{_summary_html(table)}<h2>Great Expectations suites</h2>{"".join(rows)}{_dbt_html(dbt_tests)}</body></html>
 """
     html_path = folder / "validation.html"
     html_path.write_text(page)

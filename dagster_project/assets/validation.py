@@ -10,7 +10,15 @@ import dagster as dg
 
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import Settings
-from pipelines.validation import ExpectationResult, SuiteResult, load_suites, run_suite, write_report
+from pipelines.validation import (
+    ExpectationResult,
+    SuiteResult,
+    dbt_test_results,
+    load_suites,
+    prune_reports,
+    run_suite,
+    write_report,
+)
 
 SUITES = load_suites()
 
@@ -29,7 +37,9 @@ def _record(settings: Settings, run_id: str, result: SuiteResult) -> Path:
         data = json.loads(path.read_text())
         data["results"] = [ExpectationResult(**r) for r in data["results"]]
         results.append(SuiteResult(**data))
-    write_report(results, folder, f"Validation report, run {run_id}", expected=len(SUITES))
+    title = f"Validation report, run {run_id}"
+    write_report(results, folder, title, expected=len(SUITES), dbt_tests=dbt_test_results(run_id))
+    prune_reports(folder.parent, current=folder)
     latest = settings.output / "validation" / "latest"
     latest.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name in ("validation.html", "validation.json"):

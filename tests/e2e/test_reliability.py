@@ -40,26 +40,37 @@ def run(landing: Path, warehouse: Path, output: Path) -> subprocess.CompletedPro
     )
 
 
+def wait_for_step(proc: subprocess.Popen, log: Path, step: str, timeout: float = 300) -> str:
+    """Wait until the run's live log (<output>/logs/last-run.log, every event, flushed as it
+    goes) says `step` started; return the log so far. The terminal shows a line per stage
+    only when the stage ends, so the log is where a step's start can be seen."""
+    needle = f'Started execution of step "{step}"'
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if needle in text:
+            return text
+        time.sleep(0.02)
+    raise AssertionError(f"step {step} never started (run exit code {proc.poll()})")
+
+
 def run_and_kill_at(landing: Path, warehouse: Path, output: Path, marker: str, delay: float = 0.0) -> str:
-    """Start a run, SIGKILL its whole process group when `marker` starts; return its output."""
+    """Start a run, SIGKILL its whole process group when step `marker` starts; return its log."""
+    log = output / "logs" / "last-run.log"
+    log.unlink(missing_ok=True)  # the previous run's log must not be read as this one's
     proc = subprocess.Popen(
         CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--output", str(output)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env=ENV,
         start_new_session=True,
     )
-    seen = []
-    for line in proc.stdout:
-        seen.append(line)
-        if line.strip() == f"... {marker}":
-            time.sleep(delay)
-            os.killpg(proc.pid, signal.SIGKILL)
-            break
+    seen = wait_for_step(proc, log, marker)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "".join(seen)[-2000:]
-    return "".join(seen)
+    assert proc.returncode == -signal.SIGKILL, seen[-2000:]
+    return seen
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
@@ -151,9 +162,7 @@ def test_a_second_run_at_the_same_time_refuses_with_a_clear_message(world):
         text=True,
         env=ENV,
     )
-    for line in first.stdout:
-        if line.strip().startswith("... raw__"):
-            break
+    wait_for_step(first, warehouse.parent / "logs" / "last-run.log", "raw__er_contacts")  # the first step
     second = run(landing, warehouse, warehouse.parent)
     rest = first.stdout.read()
     first.wait(timeout=300)
@@ -237,7 +246,7 @@ def test_report_numbers_match_the_published_disclosure_controlled_marts(world):
     ).fetchall()[0][0]
     flows = con.execute(
         "select releases from marts.continuity_flows where period_type = 'financial_year' and period_start = ? "
-        "and value_pct is not null order by releases desc, estab_code, exit_la_code limit 10",
+        "and value_pct is not null and flow_type = 'pair' order by releases desc, estab_code, exit_la_code limit 10",
         [latest],
     ).fetchall()
     con.close()
@@ -316,9 +325,7 @@ def test_a_sigkill_of_the_cli_alone_leaves_no_process_writing(tmp_path):
         start_new_session=True,  # only so that the test can clean up whatever survives
     )
     try:
-        for line in proc.stdout:
-            if line.strip() == "... continuity_dbt_assets":
-                break
+        wait_for_step(proc, warehouse.parent / "logs" / "last-run.log", "continuity_dbt_assets")
         deadline = time.monotonic() + 60
         dbt = set()
         while not dbt and time.monotonic() < deadline:

@@ -92,7 +92,7 @@ def test_slide_numbers_are_the_publications_and_names_not_codes(demo):
     flows = query(
         demo,
         "select releases from marts.continuity_flows where period_type = 'financial_year' and period_start = ? "
-        "and value_pct is not null order by releases desc, estab_code, exit_la_code limit 10",
+        "and value_pct is not null and flow_type = 'pair' order by releases desc, estab_code, exit_la_code limit 10",
         latest,
     )
     flow_slides = [s for t, s in slides.items() if t.startswith("Largest prison to local authority flows")]

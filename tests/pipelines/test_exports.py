@@ -64,10 +64,14 @@ def publication(tmp_path) -> Path:
         "update main.phof_c20 set parent_region_code = 'E12000003', compared_with_england_95 = 'Similar', "
         "lower_ci998_pct = 26.2, upper_ci998_pct = 54.9 where geography_code = 'E08000032'"
     )
+    # as models/publication/open_continuity_flows.sql writes it: named pairs, a prison's
+    # "Other areas" row and an area's "Other prisons" row (written out of order on purpose)
     con.execute("""create table main.continuity_flows as select * from (values
-        ('financial_year', date '2023-04-01', date '2024-03-31', 'LEI', 'E08000035', 55, 20, 10, 36.36, 'Provisional: releases still pending')
-        ) t(period_type, period_start, period_end, estab_code, exit_la_code, releases, engaged, pending, value_pct,
-            value_note)""")
+        ('financial_year', date '2023-04-01', date '2024-03-31', 'other_prisons', null, 'Other prisons', 'E08000035', 'Leeds', 10, null, 0, null, 'Suppressed: small numbers'),
+        ('financial_year', date '2023-04-01', date '2024-03-31', 'other_areas', 'LEI', 'HMP Leeds', null, 'Other areas', 15, 5, 0, 33.33, null),
+        ('financial_year', date '2023-04-01', date '2024-03-31', 'pair', 'LEI', 'HMP Leeds', 'E08000035', 'Leeds', 55, 20, 10, 36.36, 'Provisional: releases still pending')
+        ) t(period_type, period_start, period_end, flow_type, estab_code, prison_name, exit_la_code, la_name,
+            releases, engaged, pending, value_pct, value_note)""")
     con.close()
     return pub
 
@@ -156,7 +160,24 @@ def test_phof_exports_show_the_publication_as_it_is(publication, tmp_path):
         ["E08000036", "Wakefield", "0", "0", "0", "", "No releases"],
     ]
     flows = read_csv(out / "phof" / "continuity_flows.csv")
-    assert flows[1][5:9] == ["55", "20", "10", "36.4"]
+    # each prison's named areas, then its Other areas row, then each area's Other prisons row;
+    # a hidden count is *, a rate rounded to 1 decimal (36.36 -> 36.4)
+    assert [r[3:12] for r in flows] == [
+        [
+            "flow_type",
+            "estab_code",
+            "prison_name",
+            "exit_la_code",
+            "la_name",
+            "releases",
+            "engaged",
+            "pending",
+            "value_pct",
+        ],
+        ["pair", "LEI", "HMP Leeds", "E08000035", "Leeds", "55", "20", "10", "36.4"],
+        ["other_areas", "LEI", "HMP Leeds", "", "Other areas", "15", "5", "0", "33.3"],
+        ["other_prisons", "", "Other prisons", "E08000035", "Leeds", "10", "*", "0", "*"],
+    ]
 
 
 def test_the_fingertips_export_has_exactly_the_fingertips_columns(publication, tmp_path):

@@ -102,3 +102,80 @@ def test_a_report_of_a_run_killed_half_way_never_says_passed(tmp_path):
     assert "Incomplete: 2 of 15 suites ran." in html.read_text()
     json_path, html = write_report([passing] * 15, tmp_path, "t", expected=15)
     assert json.loads(json_path.read_text())["passed"] is True
+
+
+def _run_results(target, run_id: str, results: list[tuple[str, str, int]]):
+    """A dbt run_results.json where dagster-dbt puts it: target/<op>-<run id[:7]>-<nonce>/."""
+    import json
+
+    folder = target / f"continuity_dbt_assets-{run_id[:7]}-abc1234"
+    folder.mkdir(parents=True)
+    rows = [
+        {"unique_id": uid, "status": status, "failures": failures, "message": None} for uid, status, failures in results
+    ]
+    (folder / "run_results.json").write_text(json.dumps({"results": rows}))
+
+
+def test_the_report_is_dated_and_counts_suites_expectations_and_dbt_tests(tmp_path):
+    import json
+
+    from pipelines.validation import ExpectationResult, SuiteResult, dbt_test_results, write_report
+
+    run_id = "a911421a-d957-4e61-8f2d-458d7a0ec186"
+    _run_results(
+        tmp_path / "target",
+        run_id,
+        [
+            ("test.continuity.not_null_stg_ndelius__cases_crn.1a", "pass", 0),
+            ("test.continuity.unique_stg_er__contacts_contact_id.2b", "warn", 3),
+            ("test.continuity.assert_type_double_is_eight_bytes", "fail", 1),
+            ("model.continuity.phof_c20", "success", None),  # not a test: left out
+        ],
+    )
+    _run_results(tmp_path / "target", "ffffffff-other-run", [("test.continuity.x.1", "fail", 9)])  # another run
+    dbt = dbt_test_results(run_id, tmp_path / "target")
+    assert [(t.name, t.state) for t in dbt] == [
+        ("assert_type_double_is_eight_bytes", "failed"),
+        ("not_null_stg_ndelius__cases_crn", "passed"),
+        ("unique_stg_er__contacts_contact_id", "warned"),
+    ]
+    met, unmet_warning, unmet_blocking = (
+        ExpectationResult("e", "c", True, True),
+        ExpectationResult("e", "c", False, False),
+        ExpectationResult("e", "c", True, False),
+    )
+    suites = [
+        SuiteResult("clean", "a", "", [met, met]),  # passed
+        SuiteResult("noted", "b", "", [met, unmet_warning]),  # passed with a warning: warned
+        SuiteResult("broken", "c", "", [unmet_blocking]),  # failed
+    ]
+    json_path, html_path = write_report(suites, tmp_path / "run", "t", expected=3, dbt_tests=dbt)
+    report = json.loads(json_path.read_text())
+    # suites 1 / 1 / 1; expectations: 3 met, 1 unmet warning, 1 unmet blocking; dbt 1 / 1 / 1
+    assert report["summary"] == {
+        "suites": {"passed": 1, "warned": 1, "failed": 1},
+        "expectations": {"passed": 3, "warned": 1, "failed": 1},
+        "dbt tests": {"passed": 1, "warned": 1, "failed": 1},
+    }
+    assert report["passed"] is False
+    assert report["produced"].endswith("UTC") and report["produced"][:2] == "20"
+    page = html_path.read_text()
+    assert f"Produced {report['produced']}." in page
+    assert "<td>assert_type_double_is_eight_bytes</td><td>fail</td><td>1</td>" in page
+
+
+def test_old_run_folders_are_pruned_keeping_the_newest_and_latest(tmp_path):
+    import os
+
+    from pipelines.validation import prune_reports
+
+    validation = tmp_path / "validation"
+    for age, name in enumerate(["run5", "run4", "run3", "run2", "run1"]):  # run1 oldest (age 4)
+        (validation / name).mkdir(parents=True)
+        os.utime(validation / name, (1_000_000 - age, 1_000_000 - age))
+    (validation / "latest").mkdir()
+    os.utime(validation / "latest", (1, 1))  # older than every run: kept all the same
+    # keep 3 with run1 (the oldest) as the current run: run1 + the 2 newest others (run5, run4)
+    deleted = prune_reports(validation, keep=3, current=validation / "run1")
+    assert sorted(p.name for p in deleted) == ["run2", "run3"]
+    assert sorted(p.name for p in validation.iterdir()) == ["latest", "run1", "run4", "run5"]

@@ -7,7 +7,7 @@ with releases as (
 
 local_authorities as (select * from {{ ref('local_authorities') }}),
 ethnic_groups as (select * from {{ ref('ethnic_groups') }}),
-imd as (select * from {{ ref('imd') }}),
+imd as (select * from {{ ref('stg_reference__imd') }}),
 substances as (select * from {{ ref('substances') }}),
 code_labels as (select * from {{ ref('code_labels') }}),
 

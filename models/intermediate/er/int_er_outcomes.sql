@@ -12,7 +12,7 @@ wellbeing as (select * from {{ ref('int_er_wellbeing_changes') }}),
 taim as (select * from {{ ref('int_er_taim_meetings') }}),
 local_authorities as (select * from {{ ref('local_authorities') }}),
 ethnic_groups as (select * from {{ ref('ethnic_groups') }}),
-imd as (select * from {{ ref('imd') }}),
+imd as (select * from {{ ref('stg_reference__imd') }}),
 code_labels as (select * from {{ ref('code_labels') }}),
 
 final as (
