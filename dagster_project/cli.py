@@ -24,10 +24,13 @@ class UserError(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The run's settings from the arguments; the engine and memory limit default to the
+    CONTINUITY_* variables, as in the UI."""
     warehouse = Path(args.warehouse).resolve()
     output = Path(args.output).resolve() if args.output else warehouse.parent
-    target = getattr(args, "dbt_target", None) or Settings.from_env().dbt_target
-    return Settings(Path(args.landing).resolve(), warehouse, output, target)
+    defaults = Settings.from_env()
+    target = getattr(args, "dbt_target", None) or defaults.dbt_target
+    return Settings(Path(args.landing).resolve(), warehouse, output, target, defaults.memory_limit)
 
 
 # Operating-system causes that a failing step often reports only indirectly ("cannot rollback
@@ -92,23 +95,30 @@ def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "ful
     """Run a job in-process on these paths; return the Dagster result.
 
     Without --verbose, dbt's and Dagster's own output goes to <output>/logs/last-run.log and
-    the terminal shows one progress line per step."""
-    settings.export()
+    the terminal shows one progress line per step. The job gets these settings as its
+    resources, the same resources the UI configures."""
     import dagster as dg
 
+    from dagster_project.dbt_project import ensure_manifest
+
+    ensure_manifest()  # before the definitions read it
     from dagster_project.definitions import defs
+    from dagster_project.resources import resources_for
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def(job_name)
+    resources = resources_for(settings)
     with run_lock(settings.warehouse):
         if verbose:
-            return job.execute_in_process(instance=instance, raise_on_error=False)
+            return job.execute_in_process(instance=instance, raise_on_error=False, resources=resources)
         log_dir = settings.output / "logs"
         log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         run_config = {"loggers": {"progress": {}}}
         with open(log_dir / "last-run.log", "w") as log, redirect_stdout(log), redirect_stderr(log):
             logging.getLogger("dagster").setLevel(logging.ERROR)
-            return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+            return job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=run_config, resources=resources
+            )
 
 
 @contextmanager
