@@ -56,6 +56,8 @@ def failure_alert(job_name: str, run_id: str, reason: str, ui_url: str) -> tuple
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext, alerts: AlertResource) -> None:
     reason = context.failure_event.message or "the run failed"
-    subject, body, payload = failure_alert(context.dagster_run.job_name, context.dagster_run.run_id, reason, alerts.ui_url)
+    subject, body, payload = failure_alert(
+        context.dagster_run.job_name, context.dagster_run.run_id, reason, alerts.ui_url
+    )
     sent = alerts.send(subject, body, payload)
     context.log.info(f"alert sent by {', '.join(sent)}" if sent else "no alert channel configured: " + subject)

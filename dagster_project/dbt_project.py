@@ -92,7 +92,6 @@ class ContinuityTranslator(DagsterDbtTranslator):
             spec = spec.replace_attributes(freshness_policy=QUARTERLY_FRESHNESS)
         return spec
 
-
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
         """dbt tests as checks, each described: its YAML description, or what it tests."""
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)

@@ -88,7 +88,10 @@ def dbt_resource(target: str):
     from dagster_dbt import DbtCliResource
 
     return DbtCliResource(
-        project_dir=str(PROJECT_DIR), profiles_dir=str(PROJECT_DIR), target=target, dbt_executable=dbt_executable(target)
+        project_dir=str(PROJECT_DIR),
+        profiles_dir=str(PROJECT_DIR),
+        target=target,
+        dbt_executable=dbt_executable(target),
     )
 
 

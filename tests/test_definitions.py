@@ -152,7 +152,10 @@ def test_a_missing_landing_folder_is_said_plainly(tmp_path):
     missing = tmp_path / "no-such-folder"
     warehouse = WarehouseResource(landing=str(missing), warehouse=str(tmp_path / "w.duckdb"))
     result = dg.materialize(
-        [INGEST_ASSETS[0]], resources={"warehouse": warehouse}, raise_on_error=False, instance=dg.DagsterInstance.ephemeral()
+        [INGEST_ASSETS[0]],
+        resources={"warehouse": warehouse},
+        raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral(),
     )
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     message = failure.step_failure_data.user_failure_data.description

@@ -36,18 +36,18 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource
     # DuckDB allows one process per file while dbt writes: the tables are described after
     # dbt has finished, then every event is passed on with row counts and column types
     events = list(invocation.stream())
-    yield from with_table_metadata(events, warehouse)
+    yield from with_table_metadata(events, context, warehouse)
     prune_target_runs(invocation.target_path.parent, KEEP_TARGET_RUNS)
 
 
-def _table_of(event) -> tuple[str, str] | None:
-    """(schema, table) of a dbt materialisation, from dagster-dbt's table name metadata."""
-    name = event.metadata.get("dagster/table_name") or event.metadata.get("dagster/relation_identifier")
-    if name is None:
-        return None
-    text = name.value if hasattr(name, "value") else str(name)
-    parts = [p.strip('"') for p in str(text).split(".")]
-    return (parts[-2], parts[-1]) if len(parts) >= 2 else None
+def _relations() -> dict[str, tuple[str, str]]:
+    """Each dbt model and seed (its asset key's name) -> (schema, table) in the warehouse."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    return {
+        n["name"]: (n["schema"], n.get("alias") or n["name"])
+        for n in manifest["nodes"].values()
+        if n["resource_type"] in ("model", "seed", "snapshot")
+    }
 
 
 def describe_tables(warehouse: WarehouseResource) -> dict[tuple[str, str], dict]:
@@ -73,14 +73,21 @@ def describe_tables(warehouse: WarehouseResource) -> dict[tuple[str, str], dict]
     }
 
 
-def with_table_metadata(events: Iterable, warehouse: WarehouseResource) -> Iterator:
+def with_table_metadata(events: Iterable, context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
     """The dbt events, each materialisation with its table's row count and column types."""
     try:
         tables = describe_tables(warehouse)
     except Exception:  # noqa: BLE001 - metadata is a courtesy: a missing warehouse never fails a build
         tables = {}
+    relations = _relations()
     for event in events:
-        table = _table_of(event) if isinstance(event, dg.Output | dg.AssetMaterialization) else None
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+        elif isinstance(event, dg.AssetMaterialization):
+            key = event.asset_key
+        else:
+            key = None
+        table = relations.get(key.path[-1]) if key is not None else None
         if table in tables:
             event = event.with_metadata({**event.metadata, **tables[table]})
         yield event
@@ -89,8 +96,11 @@ def with_table_metadata(events: Iterable, warehouse: WarehouseResource) -> Itera
 def prune_target_runs(target_dir: Path, keep: int) -> list[Path]:
     """Remove all but the newest `keep` per-invocation folders dagster-dbt leaves in target/
     (one per run); the project's own manifest and partial parse stay. Returns those removed."""
-    runs = sorted((p for p in target_dir.iterdir() if p.is_dir() and (p / "run_results.json").exists()),
-                  key=lambda p: p.stat().st_mtime, reverse=True)
+    runs = sorted(
+        (p for p in target_dir.iterdir() if p.is_dir() and (p / "run_results.json").exists()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     for old in runs[keep:]:
         shutil.rmtree(old, ignore_errors=True)
     return runs[keep:]
