@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg

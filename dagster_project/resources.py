@@ -38,7 +38,7 @@ class WarehouseResource(dg.ConfigurableResource):
     )
     output: str = Field(
         default="",
-        description="Where the publication, exports, reports and validation reports go (empty: the warehouse's folder).",
+        description="Where the publication, exports, reports and validation reports go (empty: beside the warehouse).",
     )
     memory_limit: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB memory limit, for dbt and the checks.")
     dbt_target: str = Field(default="duckdb", description="The engine dbt builds on: duckdb or spark.")
