@@ -41,7 +41,11 @@ def _failure_lines(result: SuiteResult) -> list[str]:
     """Each unmet expectation: what failed, where the records are, examples and why it matters."""
     return [
         f"{'BLOCKING' if r.blocking else 'warning'} {r.type} on {result.asset}.{r.column}: "
-        + (f"{r.unexpected_count} record(s), e.g. {r.examples}" if r.unexpected_count is not None else r.observed)
+        + (
+            f"{r.unexpected_count} record(s), e.g. {r.examples}"
+            if r.unexpected_count is not None
+            else f"observed {r.observed}"
+        )
         + (f" ({r.why})" if r.why else "")
         for r in [*result.blocking_failures, *result.warnings]
     ]
