@@ -35,9 +35,16 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource
     invocation = dbt.cli(args, context=context)
     # DuckDB allows one process per file while dbt writes: the tables are described after
     # dbt has finished, then every event is passed on with row counts and column types
-    events = list(invocation.stream())
+    events, failure = [], None
+    try:
+        for event in invocation.stream():
+            events.append(event)
+    except Exception as error:  # noqa: BLE001 - a failed build: its test results still go out first
+        failure = error
     yield from with_table_metadata(events, context, warehouse)
     prune_target_runs(invocation.target_path.parent, KEEP_TARGET_RUNS)
+    if failure is not None:
+        raise failure
 
 
 def _relations() -> dict[str, tuple[str, str]]:

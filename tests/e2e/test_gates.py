@@ -19,7 +19,7 @@ import pytest
 from tests.helpers import case_row, community_row, csv_text, intervention_row, secure_row, write_extract
 
 CLI = [sys.executable, "-m", "dagster_project.cli"]
-ENV = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret"}
+ENV = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret-but-32-characters-long"}
 
 
 def person(i: int) -> dict:

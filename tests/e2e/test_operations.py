@@ -45,11 +45,12 @@ def test_dbt_assets_carry_row_counts_and_column_types(outcome):
 def test_passing_checks_are_not_warnings_and_no_test_is_left_out(outcome):
     settings, result = outcome
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    # the tiny landing breaks no blocking check; the ER suites' non-blocking expectations (row
-    # counts of a landing this small) may warn, and say why and where the report is
+    # the tiny landing breaks no blocking check; non-blocking expectations (row counts of a
+    # landing this small, dbt tests of severity warn) may warn, and a suite says where its report is
     failing = {c.check_name: (c.severity.value, c.description) for c in checks if not c.passed}
     for name, (severity, description) in failing.items():
-        assert name.startswith("gx_er_") and severity == "WARN" and "Report: " in description, failing
+        assert severity == "WARN", failing
+        assert not name.startswith("gx_") or "Report: " in description, failing
     assert {c.severity.value for c in checks if c.passed} == {"ERROR"}
     assert len(checks) > 100
     log = (settings.output / "logs" / "last-run.log").read_text()
