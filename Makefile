@@ -16,7 +16,10 @@ DEMO_SCALE ?= 0.12
 
 .PHONY: demo test test-spark lint install clean-demo ui docs bench bench-c20
 
+# Installing also prepares the dbt manifest the Dagster definitions read (they do no work on
+# import; the CLI, the tests and `dagster dev` prepare it again when the dbt sources change).
 install: $(STAMP)
+	@$(PY) -c "from dagster_project.dbt_project import ensure_manifest; ensure_manifest()"
 
 # A second call is instant: the venv is synced again only when pyproject.toml or uv.lock
 # changes. Versions come from uv.lock (`uv lock` after changing pyproject.toml); the Spark

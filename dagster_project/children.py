@@ -56,12 +56,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def guard() -> None:
+def warehouse_from_args(args: list[str]) -> str | None:
+    """The warehouse a dbt command works on: the `continuity_warehouse` of its `--vars` (how a
+    run passes it, dagster_project/settings.py), else CONTINUITY_WAREHOUSE (a bare dbt call)."""
+    import json
+
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "--vars":
+            try:
+                found = json.loads(value).get("continuity_warehouse")
+            except (ValueError, AttributeError):
+                found = None
+            if found:
+                return found
+    return os.environ.get("CONTINUITY_WAREHOUSE")
+
+
+def guard(args: list[str] | None = None) -> None:
     """Call first in a child of the run: die with the parent; hold the children lock."""
     import fcntl
 
     _die_with_parent()
-    warehouse = os.environ.get("CONTINUITY_WAREHOUSE")
+    warehouse = warehouse_from_args(sys.argv[1:] if args is None else args)
     if warehouse:
         path = children_lock_path(Path(warehouse))
         with contextlib.suppress(OSError):

@@ -25,10 +25,13 @@ class UserError(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The run's settings from the arguments; the engine and memory limit default to the
+    CONTINUITY_* variables, as in the UI."""
     warehouse = Path(args.warehouse).resolve()
     output = Path(args.output).resolve() if args.output else warehouse.parent
-    target = getattr(args, "dbt_target", None) or Settings.from_env().dbt_target
-    return Settings(Path(args.landing).resolve(), warehouse, output, target)
+    defaults = Settings.from_env()
+    target = getattr(args, "dbt_target", None) or defaults.dbt_target
+    return Settings(Path(args.landing).resolve(), warehouse, output, target, defaults.memory_limit)
 
 
 # Operating-system causes that a failing step often reports only indirectly ("cannot rollback
@@ -94,20 +97,27 @@ def run_pipeline(settings: Settings, verbose: bool = False, job_name: str = "ful
 
     dbt's and Dagster's own output always goes to <output>/logs/last-run.log (plain text);
     the terminal shows one line per stage, or also the full log with --verbose, or nothing
-    with --quiet (dagster_project/progress.py)."""
-    settings.export()
+    with --quiet (dagster_project/progress.py). The job gets these settings as its resources,
+    the same resources the UI configures."""
     import dagster as dg
 
+    from dagster_project.dbt_project import ensure_manifest
+
+    ensure_manifest()  # before the definitions read it
     from dagster_project.definitions import defs
     from dagster_project.progress import run_output
+    from dagster_project.resources import resources_for
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def(job_name)
+    resources = resources_for(settings)
     mode = "verbose" if verbose else ("quiet" if quiet else "normal")
     with run_lock(settings.warehouse), run_output(settings.output / "logs", mode) as loggers:
         if not verbose:
             logging.getLogger("dagster").setLevel(logging.ERROR)
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config={"loggers": loggers})
+        return job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config={"loggers": loggers}, resources=resources
+        )
 
 
 @contextmanager

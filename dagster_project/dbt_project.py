@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from dagster_project.resources import dbt_executable
 from pipelines.contract import PROJECT_DIR
 
-DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 _INPUTS = ["models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml"]
 
 
@@ -33,8 +35,8 @@ def _newest_input_mtime() -> float:
 def ensure_manifest() -> None:
     """Run `dbt parse` when the manifest is missing or older than the dbt sources.
 
-    dagster-dbt only builds the manifest itself under `dagster dev`; the CLI and tests
-    come through here."""
+    Called explicitly, never on import: by `make install`, the CLI before it loads the
+    definitions, the tests' session start, and `dagster dev` (through `prepare_if_dev`)."""
     manifest = DBT_PROJECT.manifest_path
     if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime():
         return
@@ -48,6 +50,13 @@ def ensure_manifest() -> None:
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+
+
+DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+# what DbtProject.prepare_if_dev does, with this project's dbt (whatever PATH holds) and
+# telemetry off: only under `dagster dev`, parse the project before the assets read it
+if using_dagster_dev():
+    ensure_manifest()
 
 
 class ContinuityTranslator(DagsterDbtTranslator):
@@ -67,6 +76,46 @@ class ContinuityTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]):
         return ["team:continuity-data"]
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The YAML description only (never dagster-dbt's "dbt seed ... Raw SQL" fallback), with
+        tag-like angle brackets escaped so Markdown keeps them."""
+        text = dbt_resource_props.get("description") or (
+            f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']} (no description in its YAML)"
+        )
+        return TAG_LIKE.sub(r"\\<\1", text)
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> dg.AssetSpec:
+        """Marts are expected fresh after each quarterly submission (automation.py's schedule)."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if spec.group_name == "marts":
+            spec = spec.replace_attributes(freshness_policy=QUARTERLY_FRESHNESS)
+        return spec
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dbt tests as checks, each described: its YAML description, or what it tests."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"][unique_id]
+        meta = test.get("test_metadata") or {}
+        if meta:
+            kwargs = {k: v for k, v in meta.get("kwargs", {}).items() if k not in ("model", "column_name")}
+            column = f".{test['column_name']}" if test.get("column_name") else ""
+            text = f"dbt test {meta['name']} on {asset_spec.key.to_user_string()}{column}" + (
+                f": {kwargs}" if kwargs else ""
+            )
+        else:
+            text = f"dbt singular test {test['original_file_path']}: returns the rows that break it"
+        return spec._replace(description=TAG_LIKE.sub(r"\\<\1", text))
+
+
+TAG_LIKE = re.compile(r"<([A-Za-z_/])")
+# The quarterly schedule starts at 06:00 on 15 February, May, August and November; the marts
+# are overdue if that day ends without a refresh made since the 1st of the month.
+QUARTERLY_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 18 15 2,5,8,11 *", lower_bound_delta=timedelta(days=14), timezone="Europe/London"
+)
 
 
 TRANSLATOR = ContinuityTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

@@ -1,5 +1,7 @@
-"""Where a run reads and writes. One place, read from the environment, so the CLI, the
-Dagster UI and the tests all agree (the CLI sets these from its arguments)."""
+"""Where a run reads and writes, as one typed value. The Dagster resources
+(dagster_project/resources.py) hold these as configuration, so the UI shows them on every
+run; the CLI builds the same resources from its arguments. Nothing here writes the process
+environment: dbt gets the warehouse through `--vars` (profiles.yml)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from pipelines.contract import DEFAULT_WAREHOUSE, PROJECT_DIR
 LANDING_ENV = "CONTINUITY_LANDING"
 WAREHOUSE_ENV = "CONTINUITY_WAREHOUSE"
 OUTPUT_ENV = "CONTINUITY_OUTPUT"
+MEMORY_LIMIT_ENV = "CONTINUITY_MEMORY_LIMIT"
 DBT_TARGET_ENV = "CONTINUITY_DBT_TARGET"  # profiles.yml reads it too
 DBT_TARGETS = ("duckdb", "spark")  # docs/scale-out.md
 WAREHOUSE_POOL = "duckdb_warehouse"  # every asset that writes the warehouse; limit 1
+DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"
+DEFAULT_MEMORY_LIMIT = "6GB"
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class Settings:
     warehouse: Path
     output: Path
     dbt_target: str = "duckdb"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
         if self.dbt_target not in DBT_TARGETS:
@@ -32,15 +38,16 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        landing = Path(os.environ.get(LANDING_ENV, PROJECT_DIR / "data" / "landing"))
+        """The settings a process without arguments gets: the CONTINUITY_* variables, else
+        the project's defaults (read only, never written)."""
+        landing = Path(os.environ.get(LANDING_ENV, DEFAULT_LANDING))
         warehouse = Path(os.environ.get(WAREHOUSE_ENV, DEFAULT_WAREHOUSE))
         output = Path(os.environ.get(OUTPUT_ENV, warehouse.parent))
         target = os.environ.get(DBT_TARGET_ENV, "duckdb")
-        return cls(landing.resolve(), warehouse.resolve(), output.resolve(), target)
+        memory = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+        return cls(landing.resolve(), warehouse.resolve(), output.resolve(), target, memory)
 
-    def export(self) -> None:
-        """Put these paths in the environment, for dbt and for in-process runs."""
-        os.environ[LANDING_ENV] = str(self.landing)
-        os.environ[WAREHOUSE_ENV] = str(self.warehouse)
-        os.environ[OUTPUT_ENV] = str(self.output)
-        os.environ[DBT_TARGET_ENV] = self.dbt_target
+    def dbt_vars(self) -> dict[str, str]:
+        """What the dbt subprocess needs of these settings, as `--vars` (profiles.yml reads
+        them), so the parent's environment is never changed to pass them."""
+        return {"continuity_warehouse": str(self.warehouse), "continuity_memory_limit": self.memory_limit}

@@ -108,8 +108,10 @@ MIRRORED_SCHEMAS = ("reference", "staging", "intermediate", "marts", "publicatio
 NO_SESSION_COMMANDS = ("parse", "deps", "clean", "compile", "ls", "list", "debug", "init")
 
 
-def _warehouse() -> Path:
-    return Path(os.environ.get("CONTINUITY_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve()
+def _warehouse(args: list[str]) -> Path:
+    from dagster_project.children import warehouse_from_args
+
+    return Path(warehouse_from_args(args) or DEFAULT_WAREHOUSE).resolve()
 
 
 def session_dir(warehouse: Path) -> Path:
@@ -155,7 +157,7 @@ def dbt_main(argv: list[str] | None = None) -> int:
     os.environ["CONTINUITY_DBT_TARGET"] = "spark"
     command = next((a for a in args if not a.startswith("-")), "")
     spark = None
-    warehouse = _warehouse()
+    warehouse = _warehouse(args)
     work = session_dir(warehouse)
     if command and command not in NO_SESSION_COMMANDS:
         parquet_dir = os.environ.get(RAW_PARQUET_ENV)

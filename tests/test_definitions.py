@@ -1,6 +1,7 @@
 """The Dagster code location: it loads, the schedule and sensor do what they say, and the
 real webserver serves the asset graph."""
 
+import hashlib
 import json
 import os
 import socket
@@ -12,8 +13,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.assets.ingest import INGEST_ASSETS
 from dagster_project.automation import landing_sensor, quarterly_schedule
 from dagster_project.definitions import defs
+from dagster_project.resources import WarehouseResource
+from pipelines.load import sha256_of
 from tests.helpers import secure_row, write_extract
 
 
@@ -69,24 +73,118 @@ def test_the_quarterly_schedule_runs_the_full_refresh_after_each_ndtms_submissio
     }
 
 
-def test_the_landing_sensor_requests_one_run_per_new_file_and_none_after(tmp_path, monkeypatch):
-    monkeypatch.setenv("CONTINUITY_LANDING", str(tmp_path))
-    write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()])
-    first_context = dg.build_sensor_context(cursor=None)
-    first = landing_sensor(first_context)
+def _warehouse_with_loaded(path: Path, files: list[tuple[str, str]]) -> None:
+    """A warehouse whose raw.loaded_files lists these (source_file, sha256), as a run leaves it."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("create schema raw")
+    con.execute("create table raw.loaded_files (extract varchar, source_file varchar, file_sha256 varchar)")
+    con.executemany("insert into raw.loaded_files values ('ndtms_secure', ?, ?)", files)
+    con.close()
+
+
+def test_the_landing_sensor_is_quiet_about_loaded_files_with_short_keys_and_cursor(tmp_path):
+    landing, warehouse_file = tmp_path / "landing", tmp_path / "w" / "continuity.duckdb"
+    warehouse = WarehouseResource(landing=str(landing), warehouse=str(warehouse_file))
+    first_file = write_extract(landing, "ndtms_secure", "2023-06-30", [secure_row()])
+    # no warehouse yet: nothing is loaded, so the file is new
+    context = dg.build_sensor_context(cursor=None, resources={"warehouse": warehouse})
+    first = landing_sensor(context)
     assert isinstance(first, dg.RunRequest)
-    assert first.run_key.startswith("ndtms_secure/ndtms_secure_20230630.csv:")
-    # the cursor records the file's name and sha256
-    [(name, (size, _mtime, digest))] = json.loads(first_context.cursor).items()
-    assert name == "ndtms_secure/ndtms_secure_20230630.csv" and len(digest) == 64 and size > 0
-    # the next tick with the cursor: nothing new
-    second_context = dg.build_sensor_context(cursor=first_context.cursor)
-    assert isinstance(landing_sensor(second_context), dg.SkipReason)
-    # a second file: exactly one request naming only it
-    write_extract(tmp_path, "ndtms_secure", "2023-09-30", [secure_row(EPISODID="S2")])
-    third = landing_sensor(dg.build_sensor_context(cursor=second_context.cursor))
-    assert isinstance(third, dg.RunRequest)
-    assert third.run_key.startswith("ndtms_secure/ndtms_secure_20230930.csv:") and "|" not in third.run_key
+    # run key and cursor are 16-hex-digit digests (sha256 prefixes), not file lists
+    assert len(first.run_key) == 16 and len(context.cursor) == 16
+    assert first.tags["continuity/new_files"] == "1"
+    # the next tick with the cursor: the folder has not changed
+    again = dg.build_sensor_context(cursor=context.cursor, resources={"warehouse": warehouse})
+    assert isinstance(landing_sensor(again), dg.SkipReason)
+    # the run loaded the file; switching the sensor off and on (no cursor) requests nothing
+    name = "ndtms_secure/ndtms_secure_20230630.csv"
+    warehouse_file.parent.mkdir()
+    _warehouse_with_loaded(warehouse_file, [(name, sha256_of(first_file))])
+    fresh = dg.build_sensor_context(cursor=None, resources={"warehouse": warehouse})
+    quiet = landing_sensor(fresh)
+    assert isinstance(quiet, dg.SkipReason) and "1 landing file(s) is already loaded" in quiet.skip_message
+    # a second file: one request, keyed on that file only
+    second_file = write_extract(landing, "ndtms_secure", "2023-09-30", [secure_row(EPISODID="S2")])
+    third = landing_sensor(dg.build_sensor_context(cursor=fresh.cursor, resources={"warehouse": warehouse}))
+    assert isinstance(third, dg.RunRequest) and third.tags["continuity/new_files"] == "1"
+    expected = hashlib.sha256(f"ndtms_secure/ndtms_secure_20230930.csv:{sha256_of(second_file)}".encode())
+    assert third.run_key == expected.hexdigest()[:16]
+
+
+def test_settings_are_resource_configuration_from_the_environment(tmp_path):
+    # a fresh process with the variables set: the UI shows them as the resource's fields
+    code = (
+        "from dagster_project.definitions import defs; r = defs.resources['warehouse']; "
+        "print(type(r.landing).__name__, r.landing.env_var_name); r = r.process_config_and_initialize(); "
+        "print(r.settings.landing, r.settings.output, r.memory_limit, r.settings.warehouse.name)"
+    )
+    env = {**os.environ, "CONTINUITY_LANDING": str(tmp_path / "in"), "CONTINUITY_OUTPUT": str(tmp_path / "out")}
+    env["CONTINUITY_MEMORY_LIMIT"] = "3GB"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    # landing, output and memory limit from their variables (EnvVar: resolved when a run starts);
+    # the warehouse, not set, is the default
+    assert out.split() == [
+        "EnvVar",
+        "CONTINUITY_LANDING",
+        str(tmp_path / "in"),
+        str(tmp_path / "out"),
+        "3GB",
+        "continuity.duckdb",
+    ]
+
+
+def test_importing_the_definitions_changes_no_environment_and_parses_nothing():
+    manifest = Path(__file__).parent.parent / "target" / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    code = (
+        "import os; before = dict(os.environ); import dagster_project.definitions; "
+        "print(sorted(k for k in set(os.environ) ^ set(before) if k.startswith(('CONTINUITY_', 'DO_NOT', 'GX_'))))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTINUITY_", "DO_NOT_TRACK", "GX_"))}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert manifest.stat().st_mtime_ns == before
+
+
+def test_a_missing_landing_folder_is_said_plainly(tmp_path):
+    missing = tmp_path / "no-such-folder"
+    warehouse = WarehouseResource(landing=str(missing), warehouse=str(tmp_path / "w.duckdb"))
+    result = dg.materialize(
+        [INGEST_ASSETS[0]],
+        resources={"warehouse": warehouse},
+        raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failure.step_failure_data.user_failure_data.description
+    assert message.startswith(f"The landing folder {missing} does not exist")
+    assert "key" not in message
+
+
+def test_every_run_uses_one_process_and_the_marts_have_a_quarterly_freshness_policy():
+    assert defs.executor is dg.in_process_executor
+    graph = defs.resolve_asset_graph()
+    policy = graph.get(dg.AssetKey("phof_c20")).freshness_policy
+    assert (policy.deadline_cron, policy.timezone) == ("0 18 15 2,5,8,11 *", "Europe/London")
+    assert graph.get(dg.AssetKey("stg_ndtms__secure_episodes")).freshness_policy is None
+
+
+def test_the_catalogue_is_readable():
+    graph = defs.resolve_asset_graph()
+    imd = graph.get(dg.AssetKey("imd")).description
+    assert imd.startswith("Index of Multiple Deprivation decile per LSOA") and "Raw SQL" not in imd
+    # a placeholder in angle brackets survives Markdown (in a code span)
+    assert "`ndtms_secure_<YYYYMMDD>.csv`" in graph.get(dg.AssetKey(["raw", "ndtms_secure"])).description
+    # raw.loaded_files is declared, written by the ingestion assets, and upstream of int_extract_dates
+    assert graph.get(dg.AssetKey("int_extract_dates")).parent_keys == {dg.AssetKey(["raw", "loaded_files"])}
+    assert dg.AssetKey(["raw", "ndtms_secure"]) in graph.get(dg.AssetKey(["raw", "loaded_files"])).parent_keys
+    # the singular test that reads two marts is a check on the funnel
+    checks = {k.name: k.asset_key.to_user_string() for k in graph.asset_check_keys}
+    assert checks["assert_funnel_agrees_with_comparison"] == "phof_c20_funnel"
+    for key in graph.asset_check_keys:
+        assert graph.get_check_spec(key).description, key
 
 
 def _free_port() -> int:

@@ -37,7 +37,9 @@ def _gate_check(gate: str) -> dg.AssetChecksDefinition:
                 summary = f"{result.reason} (to publish anyway: continuity run --accept {gate} --reason TEXT)"
         return dg.AssetCheckResult(
             passed=result.passed,
-            severity=dg.AssetCheckSeverity.WARN if result.passed or accepted else dg.AssetCheckSeverity.ERROR,
+            # WARN only for a failure the analyst accepted; a pass carries the default, ERROR
+            severity=dg.AssetCheckSeverity.WARN if accepted and not result.passed else dg.AssetCheckSeverity.ERROR,
+            description=summary,
             metadata={"summary": summary, "gate": gate, "accepted": bool(accepted and not result.passed)},
         )
 

@@ -16,13 +16,21 @@ def _ingest_asset(extract: Extract) -> dg.AssetsDefinition:
         owners=["team:continuity-data"],
         kinds={"polars", "duckdb"},
         description=(
-            f"Validated rows of every {extract.name}_<YYYYMMDD>.csv in the landing folder "
+            f"Validated rows of every `{extract.name}_<YYYYMMDD>.csv` in the landing folder "
             f"({extract.description}), all versions, with lineage columns; rows that break "
             "the contract go to raw.quarantine and unreadable files to raw.rejected_files."
         ),
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         settings = warehouse.settings
+        if not settings.landing.is_dir():
+            raise dg.Failure(
+                description=f"The landing folder {settings.landing} does not exist: set CONTINUITY_LANDING (or the "
+                "warehouse resource's `landing` in the launchpad, or `continuity run --landing`) to the folder "
+                "holding `<extract>/<extract>_<YYYYMMDD>.csv`.",
+                metadata={"landing": str(settings.landing)},
+                allow_retries=False,
+            )
         with warehouse.connect() as con:
             summary = load_extract(con, settings.landing, extract, load_code_lists())
         for f in summary.rejected:
@@ -48,3 +56,17 @@ def _ingest_asset(extract: Extract) -> dg.AssetsDefinition:
 
 
 INGEST_ASSETS = [_ingest_asset(e) for e in EXTRACTS]
+
+# Written by every ingestion asset as it loads a file; the dbt source of int_extract_dates.
+# Declared here so the lineage shows where it comes from (it is not materialised on its own).
+LOADED_FILES = dg.AssetSpec(
+    key=["raw", "loaded_files"],
+    deps=[a.key for a in INGEST_ASSETS],
+    group_name="ingest",
+    owners=["team:continuity-data"],
+    kinds={"duckdb"},
+    description=(
+        "One row per landing file the ingestion assets loaded (or skipped as already loaded): its name, "
+        "sha256, extract date and row counts. Written by the `raw/<extract>` assets as they load."
+    ),
+)

@@ -84,7 +84,7 @@ def _builders(vintage: str) -> list:
             kinds={"csv", "excel"},
             description=(
                 "PRP inequality breakdown tables (CSV per outcome and adjustment, one Excel workbook) and the PHOF "
-                "2.16 tables (CSV), from the open publication, under <output>/exports."
+                "2.16 tables (CSV), from the open publication, under `<output>/exports`."
             ),
         ),
         dg.AssetSpec(
@@ -95,7 +95,7 @@ def _builders(vintage: str) -> list:
             kinds={"pptx", "html", "pdf"},
             description=(
                 "A slide pack (PPTX and HTML) and an easy-read summary (HTML and PDF) from the open publication, "
-                "under <output>/reports."
+                "under `<output>/reports`."
             ),
         ),
     ],

@@ -47,6 +47,43 @@ def _record(settings: Settings, run_id: str, result: SuiteResult) -> Path:
     return folder
 
 
+def _failure_lines(result: SuiteResult) -> list[str]:
+    """Each unmet expectation: what failed, where the records are, examples and why it matters."""
+    return [
+        f"{'BLOCKING' if r.blocking else 'warning'} {r.type} on {result.asset}.{r.column}: "
+        + (
+            f"{r.unexpected_count} record(s), e.g. {r.examples}"
+            if r.unexpected_count is not None
+            else f"observed {r.observed}"
+        )
+        + (f" ({r.why})" if r.why else "")
+        for r in [*result.blocking_failures, *result.warnings]
+    ]
+
+
+def check_result(result: SuiteResult, report: Path) -> dg.AssetCheckResult:
+    """A suite's outcome as a check result: the reason first (in the description the UI shows
+    on the check), the failing records' table and column, and the validation report. Severity
+    is WARN only for a suite whose unmet expectations are all non-blocking."""
+    failed = bool(result.blocking_failures or result.error)
+    passed = result.passed and not result.warnings
+    lines = [result.error] if result.error else _failure_lines(result)
+    return dg.AssetCheckResult(
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN if not passed and not failed else dg.AssetCheckSeverity.ERROR,
+        description=result.summary() if passed else "; ".join(lines) + f". Report: {report}",
+        metadata={
+            "summary": result.summary(),
+            "blocking_failures": len(result.blocking_failures),
+            "warnings": len(result.warnings),
+            "expectations": len(result.results),
+            "failed_expectations": dg.MetadataValue.md("\n".join(f"- {line}" for line in lines) or "none"),
+            "validation_report": dg.MetadataValue.path(str(report)),
+            "validation_report_url": dg.MetadataValue.url(report.as_uri()),
+        },
+    )
+
+
 def _suite_check(suite: dict) -> dg.AssetChecksDefinition:
     blocking = any(e.get("blocking", True) for b in suite["batches"] for e in b["expectations"])
 
@@ -60,18 +97,8 @@ def _suite_check(suite: dict) -> dg.AssetChecksDefinition:
         settings = warehouse.settings
         with warehouse.connect(read_only=True) as con:
             result = run_suite(con, suite)
-        _record(settings, context.op_execution_context.run_id, result)
-        failed = result.blocking_failures or result.error
-        return dg.AssetCheckResult(
-            passed=result.passed and not result.warnings,
-            severity=dg.AssetCheckSeverity.ERROR if failed else dg.AssetCheckSeverity.WARN,
-            metadata={
-                "summary": result.summary(),
-                "blocking_failures": len(result.blocking_failures),
-                "warnings": len(result.warnings),
-                "expectations": len(result.results),
-            },
-        )
+        folder = _record(settings, context.op_execution_context.run_id, result)
+        return check_result(result, folder / "validation.html")
 
     return _check
 

@@ -3,6 +3,8 @@
 -- England's value (compared_with_england Better), and below exactly when Worse. The limits
 -- (macros/funnel.sql) and the intervals (macros/wilson.sql) are computed by different
 -- formulas, so this checks both on every row. Returns the rows where they disagree.
+-- a check on phof_c20_funnel in Dagster (it reads phof_c20 too)
+{{ config(meta={'dagster': {'ref': {'name': 'phof_c20_funnel'}}}) }}
 with funnel as (select * from {{ ref('phof_c20_funnel') }}),
 c20 as (select * from {{ ref('phof_c20') }})
 

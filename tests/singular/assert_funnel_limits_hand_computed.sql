@@ -6,6 +6,8 @@
 --   n = 1:   sqrt(0.24) = 0.489898 -> -56.02 .. 136.02 at 95%, clamped to 0 .. 100
 --   n = 0:   no limits (NULL)
 -- Returns the failing cases; none is a pass.
+-- a check on phof_c20_funnel in Dagster (its limits come from funnel_limit_pct)
+{{ config(meta={'dagster': {'ref': {'name': 'phof_c20_funnel'}}}) }}
 with cases as (
     select 100 as n, 1.959964 as z, 30.398177 as lower_expected, 49.601823 as upper_expected
     union all select 100, 3.090232, 24.861017, 55.138983

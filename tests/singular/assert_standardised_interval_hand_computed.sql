@@ -12,6 +12,8 @@
 --   a category of one person with outcome 0 (n_eff = 1): lower exactly 0, upper
 --          2 x 3.841459 / (2 x 4.841459) = 0.793450
 -- None is degenerate (lower < upper). Returns the failing cases; none is a pass.
+-- a check on int_inequality_standardised in Dagster (its intervals come from these macros)
+{{ config(meta={'dagster': {'ref': {'name': 'int_inequality_standardised'}}}) }}
 with cases as (
     select 'North' as category, 0.875 as m, 1.0 / 0.06640625 as n_eff, 0.631332 as lower_expected, 0.966232 as upper_expected
     union all select 'South', 0.25, 3.2, 0.038692, 0.734082

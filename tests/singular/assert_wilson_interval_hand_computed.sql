@@ -14,6 +14,8 @@
 --                = (69.549534 -/+ 29.889035) / 219.099068 -> 18.101628% to 45.385209%
 --   x=0,  n=10:  lower exactly 0, upper 2*9.549534 / 39.099068 -> 48.847885%
 -- Returns the failing cases; none is a pass.
+-- a check on int_c20_counts in Dagster (C20's intervals come from these macros)
+{{ config(meta={'dagster': {'ref': {'name': 'int_c20_counts'}}}) }}
 with cases as (
     select 30 as x, 100 as n, 21.894885 as lower_expected, 39.584855 as upper_expected
     union all select 0, 10, 0.0, 27.753280
