@@ -101,7 +101,7 @@ def test_a_failing_warning_is_reported_but_does_not_block(published):
 def test_reports_are_built_from_the_publication(published):
     root, first = published
     reports = root / "wh" / "reports"
-    assert f"reports: {reports} (slide pack, easy-read summary)" in first.stdout
+    assert f"reports: {reports} (slide pack, local-area profiles, easy-read summary)" in first.stdout
     deck = Presentation(str(reports / "continuity_slides.pptx"))
     titles = [s.shapes.title.text for s in deck.slides]
     assert titles[:3] == [

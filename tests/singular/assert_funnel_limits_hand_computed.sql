@@ -1,3 +1,4 @@
+{{ config(tags=['code_check']) }}
 -- The funnel limit macro against hand computation (docs/methodology.md "Funnel plot limits"):
 -- target 40%, limits 40 -/+ 100 z sqrt(0.4 x 0.6 / n):
 --   n = 100: sqrt(0.0024) = 0.04898979; z = 1.959964 -> 9.601823 -> 30.398177 .. 49.601823;

@@ -1,3 +1,4 @@
+{{ config(tags=['code_check']) }}
 -- The adjusted (standardised) breakdown interval (int_inequality_standardised; docs/
 -- methodology.md "Standardised proportions"): the Wilson score interval of the adjusted mean
 -- m with Kish's effective sample size n_eff, i.e. the Wilson macro at x = m n_eff, n = n_eff,

@@ -1,3 +1,4 @@
+{{ config(tags=['code_check']) }}
 -- type_double() is an 8-byte double on every engine (dbt's type_float() is a 4-byte REAL on
 -- DuckDB and Spark). 2^24 + 1 = 16777217 is the first integer a 4-byte float cannot hold (it
 -- rounds to 16777216), and 0.1 + 0.2 in doubles is 0.30000000000000004, not 0.3 exactly.

@@ -1,3 +1,4 @@
+{{ config(tags=['code_check']) }}
 -- The Wilson macros against values computed by hand from indicators.md s.1,
 -- (2x + z^2 -/+ z*sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)), z = 1.959964:
 --   x=30, n=100: (63.8415 -/+ 18.3696) / 207.6831 -> 21.894885% to 39.584855% (21.9% to 39.6% to one decimal)
