@@ -25,6 +25,18 @@ def _wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
 
 
+def _launch(workspace: Path, env: dict) -> None:
+    """`dagster job launch`, tried again while the daemon, starting beside it, still creates
+    the instance's storage (the two race for the same SQLite files on a busy machine)."""
+    command = [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", "killed_once_job"]
+    for attempt in range(4):
+        launched = subprocess.run(command, env=env, capture_output=True, text=True)
+        if launched.returncode == 0:
+            return
+        time.sleep(3 * (attempt + 1))
+    raise AssertionError(f"dagster job launch failed: {launched.stdout[-1500:]} {launched.stderr[-1500:]}")
+
+
 def test_a_killed_run_is_retried_and_the_retry_succeeds(tmp_path):
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
@@ -43,12 +55,7 @@ def test_a_killed_run_is_retried_and_the_retry_succeeds(tmp_path):
         start_new_session=True,
     )
     try:
-        subprocess.run(
-            [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", "killed_once_job"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        _launch(workspace, env)
         pid = int(_wait_for(lambda: (work / "worker.pid").exists() and (work / "worker.pid").read_text(), 90, "start"))
         os.kill(pid, signal.SIGKILL)
         with dg.DagsterInstance.from_config(str(home)) as instance:
