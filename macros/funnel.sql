@@ -26,3 +26,12 @@
         else 'inside'
     end
 {%- endmacro %}
+
+{# The four control limits of a funnel point (95% and 99.8%, lower and upper) around
+   target_pct for denominator n, as the columns every funnel table carries. #}
+{% macro funnel_limit_columns(target_pct, n) -%}
+    {{ funnel_limit_pct(target_pct, n, var('wilson_z'), -1) }} as lower_limit_95_pct,
+    {{ funnel_limit_pct(target_pct, n, var('wilson_z'), 1) }} as upper_limit_95_pct,
+    {{ funnel_limit_pct(target_pct, n, var('wilson_z_998'), -1) }} as lower_limit_998_pct,
+    {{ funnel_limit_pct(target_pct, n, var('wilson_z_998'), 1) }} as upper_limit_998_pct
+{%- endmacro %}

@@ -27,10 +27,7 @@ areas as (
 limits as (
     select
         a.*,
-        {{ funnel_limit_pct('a.england_value_pct', 'a.denominator', var('wilson_z'), -1) }} as lower_limit_95_pct,
-        {{ funnel_limit_pct('a.england_value_pct', 'a.denominator', var('wilson_z'), 1) }} as upper_limit_95_pct,
-        {{ funnel_limit_pct('a.england_value_pct', 'a.denominator', var('wilson_z_998'), -1) }} as lower_limit_998_pct,
-        {{ funnel_limit_pct('a.england_value_pct', 'a.denominator', var('wilson_z_998'), 1) }} as upper_limit_998_pct
+        {{ funnel_limit_columns('a.england_value_pct', 'a.denominator') }}
     from areas as a
 ),
 
