@@ -1,5 +1,7 @@
+{{ config(unique_key='contact_id') }}
+
 with latest as (
-    {{ latest_versions(source('er', 'er_contacts'), 'CONTID') }}
+    {{ latest_versions(source('er', 'er_contacts'), 'CONTID', 'contact_id') }}
 ),
 
 final as (
@@ -11,7 +13,10 @@ final as (
         {{ clean_code('ATTENDED') }} = 'Y' as attended,
         {{ clean_code('NEEDMET') }} as need_met_code,
         cast({{ clean_number('WEMWBS') }} as integer) as wemwbs_score,
-        _extract_date as extract_date
+        _extract_date as extract_date,
+        _source_file as source_file,
+        _line_number as line_number,
+        _loaded_at as loaded_at
     from latest
 )
 

@@ -1,5 +1,7 @@
+{{ config(unique_key='crn') }}
+
 with latest as (
-    {{ latest_versions(source('ndelius', 'ndelius_cases'), 'CRN') }}
+    {{ latest_versions(source('ndelius', 'ndelius_cases'), 'CRN', 'crn') }}
 ),
 
 renamed as (
@@ -27,7 +29,8 @@ renamed as (
         {{ clean_code('SMNEED') }} as substance_misuse_need_code,
         _extract_date as extract_date,
         _source_file as source_file,
-        _line_number as line_number
+        _line_number as line_number,
+        _loaded_at as loaded_at
     from latest
 ),
 

@@ -1,5 +1,7 @@
+{{ config(unique_key='assessment_id') }}
+
 with latest as (
-    {{ latest_versions(source('ndelius', 'ndelius_oasys'), 'ASSID') }}
+    {{ latest_versions(source('ndelius', 'ndelius_oasys'), 'ASSID', 'assessment_id') }}
 ),
 
 final as (
@@ -11,7 +13,10 @@ final as (
         {{ clean_number('OVP') }} as ovp_pct,
         {{ clean_number('RSR') }} as rsr_pct,
         {{ clean_code('ROSH') }} as rosh_code,
-        _extract_date as extract_date
+        _extract_date as extract_date,
+        _source_file as source_file,
+        _line_number as line_number,
+        _loaded_at as loaded_at
     from latest
 )
 

@@ -1,5 +1,7 @@
+{{ config(unique_key='episode_id') }}
+
 with latest as (
-    {{ latest_versions(source('ndtms', 'ndtms_community'), 'EPISODID') }}
+    {{ latest_versions(source('ndtms', 'ndtms_community'), 'EPISODID', 'episode_id') }}
 ),
 
 renamed as (
@@ -26,7 +28,8 @@ renamed as (
         {{ clean_code('DISRSN') }} as discharge_reason_code,
         _extract_date as extract_date,
         _source_file as source_file,
-        _line_number as line_number
+        _line_number as line_number,
+        _loaded_at as loaded_at
     from latest
 ),
 

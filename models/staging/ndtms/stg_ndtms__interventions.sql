@@ -1,5 +1,7 @@
+{{ config(unique_key='intervention_id') }}
+
 with latest as (
-    {{ latest_versions(source('ndtms', 'ndtms_interventions'), 'MODID') }}
+    {{ latest_versions(source('ndtms', 'ndtms_interventions'), 'MODID', 'intervention_id') }}
 ),
 
 final as (
@@ -14,7 +16,8 @@ final as (
         {{ clean_code('MODEXIT') }} as exit_code,
         _extract_date as extract_date,
         _source_file as source_file,
-        _line_number as line_number
+        _line_number as line_number,
+        _loaded_at as loaded_at
     from latest
 )
 

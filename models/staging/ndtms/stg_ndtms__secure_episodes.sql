@@ -1,5 +1,7 @@
+{{ config(unique_key='episode_id') }}
+
 with latest as (
-    {{ latest_versions(source('ndtms', 'ndtms_secure'), 'EPISODID') }}
+    {{ latest_versions(source('ndtms', 'ndtms_secure'), 'EPISODID', 'episode_id') }}
 ),
 
 renamed as (
@@ -30,7 +32,8 @@ renamed as (
         {{ clean_code('INREACH') }} = 'Y' as had_inreach,
         _extract_date as extract_date,
         _source_file as source_file,
-        _line_number as line_number
+        _line_number as line_number,
+        _loaded_at as loaded_at
     from latest
 ),
 
