@@ -262,6 +262,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         say([note])
     accept_gates(args)
     started, since = time.monotonic(), datetime.now()
+    unchanged = None if args.accept else nothing_new_since(settings)
+    if unchanged is not None:
+        lines = [
+            f"Nothing new: every landing file is already loaded, none was withdrawn and the models are "
+            f"unchanged since the publication of {unchanged.published_at}, which stays current.",
+            f"Published: {unchanged.folder}",
+            f"Done in {time.monotonic() - started:.0f} s (nothing run).",
+        ]
+        say(lines[:1] if args.quiet else lines)
+        return 0
     result = run_pipeline(settings, verbose=args.verbose, quiet=args.quiet)
     published, checks = publication_outcome(result)
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
@@ -272,6 +282,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     lines.append(f"Done in {time.monotonic() - started:.0f} s.")
     say(lines[:1] if args.quiet else lines)
     return 0 if published else 1
+
+
+def nothing_new_since(settings: Settings):
+    """The current publication when this run would only repeat it (pipelines/state.py)."""
+    from pipelines.state import current_key, nothing_new
+
+    return nothing_new(settings.landing, settings.warehouse, settings.output, settings.dbt_target, current_key())
 
 
 def accept_gates(args: argparse.Namespace) -> list[dict]:

@@ -403,58 +403,65 @@ def _unreadable(e: OSError) -> RejectedFile:
     return RejectedFile(what)
 
 
-def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict) -> FileResult:
+@dataclass
+class Prepared:
+    """One new file read and validated, ready to write: everything but the database work."""
+
+    source_file: str
+    sha: str
+    extract_date: date
+    rows_read: int
+    good: pl.DataFrame
+    quarantine: pl.DataFrame
+    warnings: list[str]
+
+
+def _reject(con, source_file: str, extract: Extract, sha: str, error: RejectedFile) -> FileResult:
+    con.execute(
+        "insert into raw.rejected_files values (?, ?, ?, ?, ?)",
+        [source_file, str(error), extract.name, sha, datetime.now()],
+    )
+    log.error("%s rejected: %s", source_file, error)
+    return FileResult(source_file, "rejected", reason=str(error))
+
+
+def prepare_file(path: Path, extract: Extract, code_lists: dict, sha: str) -> Prepared:
+    """Read and validate one file (no database work, so it can run while the previous file is
+    written), or raise RejectedFile saying why it cannot be read."""
     source_file = f"{extract.name}/{path.name}"
-    now = datetime.now()
-    sha = ""
+    extract_date = extract_date_from_name(path, extract)
     try:
-        sha = sha256_of(path) if path.is_file() and not path.is_symlink() else ""
-        seen = _already_seen(con, sha) if sha else None
-        if seen:
-            if seen == "skipped":
-                _record_identical_copy(con, path, extract, source_file, sha, now)
-            return FileResult(source_file, seen)
-        extract_date = extract_date_from_name(path, extract)
-        try:
-            df, warnings = read_extract_file(path, extract)
-        except OSError as e:
-            raise _unreadable(e) from None
-    except OSError as e:  # hashing it failed
-        e = _unreadable(e)
-        con.execute(
-            "insert into raw.rejected_files values (?, ?, ?, ?, ?)",
-            [source_file, str(e), extract.name, sha, now],
-        )
-        log.error("%s rejected: %s", source_file, e)
-        return FileResult(source_file, "rejected", reason=str(e))
-    except RejectedFile as e:
-        con.execute(
-            "insert into raw.rejected_files values (?, ?, ?, ?, ?)",
-            [source_file, str(e), extract.name, sha, now],
-        )
-        log.error("%s rejected: %s", source_file, e)
-        return FileResult(source_file, "rejected", reason=str(e))
-    for w in warnings:
-        log.warning("%s: %s", source_file, w)
+        df, warnings = read_extract_file(path, extract)
+    except OSError as e:
+        raise _unreadable(e) from None
     good, quarantine = validate(df, extract, code_lists, extract_date)
-    raw_rows = good.select(
+    return Prepared(source_file, sha, extract_date, df.height, good, quarantine, warnings)
+
+
+def write_prepared(con, extract: Extract, prepared: Prepared) -> FileResult:
+    """Valid rows to raw.<extract>, failed lines to raw.quarantine and the file to
+    raw.loaded_files, in one transaction. Arrow hand-over without copies (string views)."""
+    now = datetime.now()
+    newest = pl.CompatLevel.newest()
+    raw_rows = prepared.good.select(
         *extract.column_names,
-        _source_file=pl.lit(source_file),
-        _file_sha256=pl.lit(sha),
+        _source_file=pl.lit(prepared.source_file),
+        _file_sha256=pl.lit(prepared.sha),
         _line_number=(pl.col("_row") + 2).cast(pl.Int32),
-        _extract_date=pl.lit(extract_date),
+        _extract_date=pl.lit(prepared.extract_date),
         _loaded_at=pl.lit(now),
-    ).to_arrow()
-    q_rows = quarantine.select(
-        source_file=pl.lit(source_file),
+    ).to_arrow(compat_level=newest)
+    q_rows = prepared.quarantine.select(
+        source_file=pl.lit(prepared.source_file),
         line_number=pl.col("line_number"),
         column_name=pl.col("column_name"),
         reason=pl.col("reason"),
         raw_line=pl.col("raw_line"),
         extract=pl.lit(extract.name),
-        file_sha256=pl.lit(sha),
+        file_sha256=pl.lit(prepared.sha),
         quarantined_at=pl.lit(now),
-    ).to_arrow()
+    ).to_arrow(compat_level=newest)
+    counts = [prepared.rows_read, prepared.good.height, prepared.quarantine.height]
     con.execute("begin transaction")
     try:
         con.register("_raw_rows", raw_rows)
@@ -463,7 +470,7 @@ def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict
         con.execute("insert into raw.quarantine select * from _q_rows")
         con.execute(
             "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [extract.name, source_file, sha, extract_date, df.height, good.height, quarantine.height, now],
+            [extract.name, prepared.source_file, prepared.sha, prepared.extract_date, *counts, now],
         )
         con.execute("commit")
     except Exception:
@@ -475,9 +482,60 @@ def load_file(con, landing: Path, path: Path, extract: Extract, code_lists: dict
     finally:
         con.unregister("_raw_rows")
         con.unregister("_q_rows")
-    for row in quarantine.head(5).iter_rows(named=True):
-        log.warning("%s line %s: %s", source_file, row["line_number"], row["reason"])
-    return FileResult(source_file, "loaded", df.height, good.height, quarantine.height, warnings=warnings)
+    for warning in prepared.warnings:
+        log.warning("%s: %s", prepared.source_file, warning)
+    for row in prepared.quarantine.head(5).iter_rows(named=True):
+        log.warning("%s line %s: %s", prepared.source_file, row["line_number"], row["reason"])
+    return FileResult(prepared.source_file, "loaded", *counts, warnings=prepared.warnings)
+
+
+def _triage(con, path: Path, extract: Extract) -> tuple[str, FileResult | None]:
+    """A file's sha256, and its result when it needs no reading: already loaded (an identical
+    copy under a new name is recorded), withdrawn, or unreadable."""
+    source_file = f"{extract.name}/{path.name}"
+    sha = ""
+    try:
+        sha = sha256_of(path) if path.is_file() and not path.is_symlink() else ""
+    except OSError as e:
+        return sha, _reject(con, source_file, extract, sha, _unreadable(e))
+    seen = _already_seen(con, sha) if sha else None
+    if seen == "skipped":
+        _record_identical_copy(con, path, extract, source_file, sha, datetime.now())
+    return sha, FileResult(source_file, seen) if seen else None
+
+
+def load_files(con, paths: list[Path], extract: Extract, code_lists: dict) -> list[FileResult]:
+    """Load each new file in order, one transaction per file. The next file is read and
+    validated on a second thread while the current one is written (Polars and DuckDB both
+    release the GIL), so at most two files are in memory at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    results: list[FileResult] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as reader:
+        triaged = [(path, *_triage(con, path, extract)) for path in paths]
+        to_read = [(path, sha) for path, sha, done in triaged if done is None]
+        futures = {}
+
+        def read_ahead(i: int) -> None:
+            if i < len(to_read):
+                futures[i] = reader.submit(prepare_file, to_read[i][0], extract, code_lists, to_read[i][1])
+
+        read_ahead(0)
+        next_read = 0
+        for path, sha, done in triaged:
+            if done is not None:
+                results.append(done)
+                continue
+            future = futures.pop(next_read)
+            next_read += 1
+            read_ahead(next_read)  # the following file is read while this one is written
+            try:
+                prepared = future.result()
+            except RejectedFile as e:
+                results.append(_reject(con, f"{extract.name}/{path.name}", extract, sha, e))
+                continue
+            results.append(write_prepared(con, extract, prepared))
+    return results
 
 
 def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None = None) -> ExtractSummary:
@@ -495,6 +553,5 @@ def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None =
         summary.files.append(FileResult(f"{extract.name}/", "rejected", reason=str(e)))
         return summary
     summary = ExtractSummary(extract.name, present)
-    for path in paths:
-        summary.files.append(load_file(con, landing, path, extract, code_lists))
+    summary.files.extend(load_files(con, paths, extract, code_lists))
     return summary

@@ -16,6 +16,7 @@ from pipelines.gates import accepted_overrides
 from pipelines.pseudonymise import DEV_OK_ENV
 from pipelines.publish import publish, republish
 from pipelines.reports import build_reports
+from pipelines.state import current_key, warehouse_digest
 
 PUBLICATION, EXPORTS, REPORTS = dg.AssetKey("publication"), dg.AssetKey("exports"), dg.AssetKey("reports")
 
@@ -36,6 +37,8 @@ def _provenance(warehouse: WarehouseResource) -> dict:
     """What the publication was made from, for its notes and every output's footer: the
     latest extract date of each extract, the files, and whether it is synthetic data."""
     with warehouse.connect(read_only=True) as con:
+        # what a later run compares with to find it has nothing new (pipelines/state.py)
+        state = warehouse_digest(con, warehouse.settings.dbt_target, current_key())
         dates = con.execute(
             "select extract, max(extract_date) from raw.loaded_files group by extract order by extract"
         ).fetchall()
@@ -49,6 +52,7 @@ def _provenance(warehouse: WarehouseResource) -> dict:
         "extract_files": [{"file": f, "sha256": sha, "extract_date": str(d)} for f, sha, d in files],
         # the development key is only ever allowed on the generator's sample (pipelines/pseudonymise.py)
         "synthetic": os.environ.get(DEV_OK_ENV) == "1",
+        "state": state,
     }
 
 

@@ -180,3 +180,22 @@ def test_second_run_changes_nothing(run):
     assert "ndtms_secure: 2 file(s), 0 rows loaded, 0 quarantined, 2 already loaded (skipped)" in result.stdout
     assert query(root, "select count(*) from raw.ndtms_secure")[0][0] == 3
     assert query(root, "select count(*) from raw.quarantine")[0][0] == 6
+
+
+def test_a_run_with_nothing_new_says_so_and_publishes_nothing(run):
+    # after the second run: the broken file is taken away, so every landing file is loaded
+    root, _ = run
+    (root / "landing" / "er_contacts" / "er_contacts_20230630.csv").unlink()
+    publications = sorted(p.name for p in (root / "wh" / "publications").iterdir())
+    env = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret-but-32-characters-long"}
+    command = CLI + ["run", "--landing", str(root / "landing"), "--warehouse", str(root / "wh" / "c.duckdb")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Nothing new: every landing file is already loaded"), result.stdout
+    assert sorted(p.name for p in (root / "wh" / "publications").iterdir()) == publications
+    # another key would make other person keys: that is not "nothing new"
+    env["CONTINUITY_PSEUDO_KEY"] = "another-test-key-that-is-32-characters-long"
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Nothing new" not in result.stdout
+    assert {p.name for p in (root / "wh" / "publications").iterdir()} - set(publications)  # a new one
