@@ -7,46 +7,74 @@
 with steps as (select * from {{ ref('int_release_funnel_steps') }}),
 periods as (select * from {{ ref('int_reporting_periods') }}),
 
-release_splits as (
-    select release_id, 'all' as split_type, 'all' as split_value from steps
-    union all
-    select release_id, 'inreach', case when inreach then 'inreach' else 'no_inreach' end from steps
-    union all
-    select release_id, 'substance_group', coalesce(substance_group, 'unknown') from steps
-    union all
-    select release_id, 'custody_length', custody_length_band from steps
-),
-
-release_geographies as (
-    select release_id, 'england' as geography_type, '{{ var("england_code") }}' as geography_code from steps
-    union all
-    select release_id, 'local_authority', exit_la_code from steps where region_code is not null
-    union all
-    select release_id, 'prison', estab_code from steps
-),
-
-counted as (
+-- Each judged release counted once per period it falls in; every geography and split is a
+-- grouping set over these rows (one pass, not a join per geography and split).
+released as (
     select
         p.period_type,
         p.period_start,
         p.period_end,
-        g.geography_type,
-        g.geography_code,
-        s.split_type,
-        s.split_value,
-        count(*) as transferred,
-        cast(sum(case when st.referral_received then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_received,
-        cast(sum(case when st.appointment_offered then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_offered,
-        cast(sum(case when st.engaged then 1 else 0 end) as {{ dbt.type_bigint() }}) as engaged,
-        cast(sum(case when st.referral_received and not st.referral_recorded then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_recording_gap,
-        cast(sum(case when st.appointment_offered and not st.appointment_recorded then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_recording_gap
+        case when st.region_code is not null then st.exit_la_code end as la_code,
+        st.estab_code,
+        case when st.inreach then 'inreach' else 'no_inreach' end as inreach_value,
+        coalesce(st.substance_group, 'unknown') as substance_value,
+        st.custody_length_band as custody_value,
+        st.referral_received,
+        st.appointment_offered,
+        st.engaged,
+        st.referral_received and not st.referral_recorded as referral_gap,
+        st.appointment_offered and not st.appointment_recorded as appointment_gap
     from steps as st
     inner join periods as p
         on st.prison_exit_date >= p.period_start and st.prison_exit_date <= p.period_end
-    inner join release_geographies as g on st.release_id = g.release_id
-    inner join release_splits as s on st.release_id = s.release_id
-    group by p.period_type, p.period_start, p.period_end, g.geography_type, g.geography_code,
-             s.split_type, s.split_value
+),
+
+{%- set geographies = [none, 'la_code', 'estab_code'] %}
+{%- set splits = [none, 'inreach_value', 'substance_value', 'custody_value'] %}
+counted as (
+    select
+        period_type,
+        period_start,
+        period_end,
+        case
+            when grouping(la_code) = 0 then 'local_authority'
+            when grouping(estab_code) = 0 then 'prison'
+            else 'england'
+        end as geography_type,
+        case
+            when grouping(la_code) = 0 then la_code
+            when grouping(estab_code) = 0 then estab_code
+            else '{{ var("england_code") }}'
+        end as geography_code,
+        case
+            when grouping(inreach_value) = 0 then 'inreach'
+            when grouping(substance_value) = 0 then 'substance_group'
+            when grouping(custody_value) = 0 then 'custody_length'
+            else 'all'
+        end as split_type,
+        case
+            when grouping(inreach_value) = 0 then inreach_value
+            when grouping(substance_value) = 0 then substance_value
+            when grouping(custody_value) = 0 then custody_value
+            else 'all'
+        end as split_value,
+        grouping(la_code) = 0 and la_code is null as is_outside_the_reference,
+        count(*) as transferred,
+        cast(sum(case when referral_received then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_received,
+        cast(sum(case when appointment_offered then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_offered,
+        cast(sum(case when engaged then 1 else 0 end) as {{ dbt.type_bigint() }}) as engaged,
+        cast(sum(case when referral_gap then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_recording_gap,
+        cast(sum(case when appointment_gap then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_recording_gap
+    from released
+    group by grouping sets (
+        {%- for geography in geographies %}
+        {%- set outer_loop = loop %}
+        {%- for split in splits %}
+        ({{ (['period_type', 'period_start', 'period_end'] + ([geography] if geography else []) + ([split] if split else [])) | join(', ') }})
+        {%- if not (outer_loop.last and loop.last) %},{% endif %}
+        {%- endfor %}
+        {%- endfor %}
+    )
 ),
 
 final as (
@@ -67,6 +95,8 @@ final as (
         referral_recording_gap,
         appointment_recording_gap
     from counted
+    -- releases to an area outside the reference table count for England and their prison only
+    where not is_outside_the_reference
 )
 
 select * from final
