@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import charts
+from pipelines.reports import charts
 from pipelines.disclosure import SUPPRESSED, Rules, rules_from_project
 from pipelines.reports import Provenance, is_provisional
 
@@ -130,7 +130,7 @@ def shown(value, decimals: int = 1, note: str | None = None) -> str:
 
 def write_profiles(gathered: dict, folder: Path, building: dict[str, Path], provenance: Provenance) -> list[Profile]:
     """An HTML page per area (swapped in as one folder), an index page and one PDF of all."""
-    from pipelines import reports_render as render
+    from pipelines.reports import render
 
     funnel = gathered["funnel"]
     canvas = (
@@ -202,7 +202,7 @@ def write_profiles_pdf(profiles: list[Profile], path: Path, provenance: Provenan
     """One A4 page per area, the same content as its HTML page."""
     import textwrap
 
-    from pipelines import reports_render as render
+    from pipelines.reports import render
 
     plt = charts.setup()
     with render.pdf_pages(path, "Local-area profiles: continuity of care after prison", provenance) as pdf:

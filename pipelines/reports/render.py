@@ -1,7 +1,7 @@
 """Writing the reports' files: PPTX with python-pptx, HTML from the Jinja2 templates in
-pipelines/templates/ (autoescaped), PDF with matplotlib from the same content (TrueType fonts
+templates/ beside this module (autoescaped), PDF with matplotlib from the same content (TrueType fonts
 embedded, never Type 3; title, author and date in the metadata). Layout lives here; what the
-pages say lives in reports_slides, reports_profiles and reports_easy_read."""
+pages say lives in slides, profiles and easy_read."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from pipelines import charts
+from pipelines.reports import charts
 from pipelines.reports import SYNTHETIC_NOTE, Provenance, Slide
 
 AUTHOR = "Continuity of care pipeline (open publication)"
@@ -24,7 +24,7 @@ def environment():
     """The Jinja2 environment: templates beside this module, every value autoescaped."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("pipelines", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(loader=PackageLoader("pipelines.reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters["data_uri"] = lambda png: "data:image/png;base64," + base64.b64encode(png).decode()
     return env
 
