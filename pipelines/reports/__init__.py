@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.reports import charts
 from pipelines.disclosure import Rules, project_vars, rules_from_project
+from pipelines.reports import charts
 
 SYNTHETIC_NOTE = "Synthetic data - not real statistics"
 SOURCE = "Source: open publication of the continuity pipeline (NDTMS and nDelius extracts)"

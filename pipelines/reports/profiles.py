@@ -11,9 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.reports import charts
 from pipelines.disclosure import SUPPRESSED, Rules, rules_from_project
-from pipelines.reports import Provenance, is_provisional
+from pipelines.reports import Provenance, charts, is_provisional
 
 TOP_PRISONS = 5
 

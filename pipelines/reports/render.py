@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from pipelines.reports import charts
-from pipelines.reports import SYNTHETIC_NOTE, Provenance, Slide
+from pipelines.reports import SYNTHETIC_NOTE, Provenance, Slide, charts
 
 AUTHOR = "Continuity of care pipeline (open publication)"
 PROVISIONAL = "Provisional: figures for years with releases still inside their window may change."
@@ -24,7 +23,8 @@ def environment():
     """The Jinja2 environment: templates beside this module, every value autoescaped."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("pipelines.reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    loader = PackageLoader("pipelines.reports", "templates")
+    env = Environment(loader=loader, autoescape=select_autoescape(["html", "j2"]))
     env.filters["data_uri"] = lambda png: "data:image/png;base64," + base64.b64encode(png).decode()
     return env
 

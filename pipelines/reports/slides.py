@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.reports import charts
 from pipelines.reports import (
     BREAKDOWN_LABELS,
     ISSUE_LABELS,
     OUTCOME_LABELS,
     TERMS,
     Slide,
+    charts,
     is_provisional,
     window_days,
 )
