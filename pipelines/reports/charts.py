@@ -39,6 +39,7 @@ def setup():
     plt.rcParams.update(
         {
             "pdf.fonttype": 42,
+            "svg.hashsalt": "continuity",  # the same SVG ids on every run: the same chart, the same file
             "ps.fonttype": 42,
             "font.family": "DejaVu Sans",
             "font.size": 14,
