@@ -248,11 +248,11 @@ def _pdf_page(document, page, p: Profile) -> None:
     page.text(0.06 * w, 0.915 * h, f"{p.region} | area code {p.code}", 12, colour="#425563")
     page.lines(0.06 * w, 0.9 * h, textwrap.wrap(headline(p), 88), 12)
     _pdf_chart(document, page, p.charts["trend"], TREND_BOX)
-    lines = [w for line in _pdf_lines(p) for w in (textwrap.wrap(line, 44) or [""])]
-    page.lines(0.06 * page.width, 0.48 * h, lines, 11, spacing=1.3)
+    lines = [part for line in _pdf_lines(p) for part in (textwrap.wrap(line, 44) or [""])]
+    page.lines(0.06 * w, 0.48 * h, lines, 11, spacing=1.3)
     if "funnel" in p.charts:
         _pdf_chart(document, page, p.charts["funnel"], FUNNEL_BOX)
-    page.lines(0.53 * page.width, 0.21 * h, textwrap.wrap(funnel_sentence(p), 48), 11)
+    page.lines(0.53 * w, 0.21 * h, textwrap.wrap(funnel_sentence(p), 48), 11)
 
 
 def _pdf_chart(document, page, drawing: charts.Drawing, box: tuple[float, float, float, float]) -> None:

@@ -149,7 +149,7 @@ def pdf_page_footer(page, provenance: Provenance, number: str, size: int = 10, w
 
     w, h = page.width, page.height
     page.lines(0.06 * w, 0.02 * h, textwrap.wrap(provenance.footer(), width), size, colour="#425563", valign="bottom")
-    page.lines(0.94 * w - 0, 0.02 * h, [number], size, colour="#425563", valign="bottom", align="right")
+    page.lines(0.94 * w, 0.02 * h, [number], size, colour="#425563", valign="bottom", align="right")
     if provenance.synthetic:
         page.lines(0.94 * w, 0.975 * h, [SYNTHETIC_NOTE], size + 4, colour=charts.COLOURS["warn"], bold=True,
                    align="right")  # fmt: skip
