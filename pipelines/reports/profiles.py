@@ -11,9 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import charts
 from pipelines.disclosure import SUPPRESSED, Rules, rules_from_project
-from pipelines.reports import Provenance, is_provisional
+from pipelines.reports import Provenance, charts, is_provisional
 
 TOP_PRISONS = 5
 
@@ -26,7 +25,7 @@ class Profile:
     years: list[dict]  # phof_c20 rows of the area, financial years in order
     prisons: list[dict]  # its largest published inflows, latest year
     point: dict | None  # its funnel point, latest year (None when its rate is not shown)
-    charts: dict[str, bytes] = field(default_factory=dict)
+    charts: dict[str, charts.Drawing] = field(default_factory=dict)
 
     @property
     def latest(self) -> dict:
@@ -71,54 +70,79 @@ def gather_profiles(con, rules: Rules) -> dict:
         "order by f.releases desc, prison",
         latest,
     )
-    return {"c20": c20, "codes": with_releases, "funnel": funnel, "flows": flows, "rules": rules}
+    return {"codes": with_releases, "funnel": funnel, "rules": rules} | _by_area(c20, funnel, flows)
 
 
-def _rows(c20: pl.DataFrame, code: str) -> list[dict]:
-    return c20.filter(pl.col("geography_code") == code).sort("period_start").to_dicts()
+def _by_area(c20: pl.DataFrame, funnel: pl.DataFrame, flows: pl.DataFrame) -> dict:
+    """Rows keyed by area, read once: each area's years, its funnel point, its prisons."""
+    by_area: dict[str, list[dict]] = {}
+    for row in c20.sort("geography_code", "period_start", maintain_order=True).iter_rows(named=True):
+        by_area.setdefault(row["geography_code"], []).append(row)
+    prisons: dict[str, list[dict]] = {}
+    for row in flows.iter_rows(named=True):
+        prisons.setdefault(row["exit_la_code"], []).append(row)
+    return {
+        "by_area": by_area,
+        "england": c20.filter(pl.col("geography_type") == "england").sort("period_start").to_dicts(),
+        "points": {row["geography_code"]: row for row in funnel.iter_rows(named=True)},
+        "prisons": prisons,
+    }
 
 
-def build_profile(gathered: dict, code: str, canvas: charts.FunnelCanvas | None = None) -> Profile:
-    """One area's profile: its rows, its region's and England's, its prisons and funnel point."""
-    c20, funnel = gathered["c20"], gathered["funnel"]
-    years = _rows(c20, code)
+def build_profile(gathered: dict, code: str, canvases: Canvases) -> Profile:
+    """One area's profile: its rows, its region's and England's, its prisons and funnel point,
+    and its charts as marks on the canvases every profile shares."""
+    years = gathered["by_area"][code]
     region_code = years[-1]["parent_region_code"]
-    region_rows = _rows(c20, region_code) if region_code else []
-    england = c20.filter(pl.col("geography_type") == "england").sort("period_start").to_dicts()
-    point = funnel.filter(pl.col("geography_code") == code).to_dicts()
-    prisons = gathered["flows"].filter(pl.col("exit_la_code") == code).head(TOP_PRISONS).to_dicts()
+    region_rows = gathered["by_area"].get(region_code, []) if region_code else []
+    point = gathered["points"].get(code)
     profile = Profile(
         code,
         years[-1]["geography_name"],
         region_rows[-1]["geography_name"] if region_rows else "",
         years,
-        prisons,
-        point[0] if point else None,
+        gathered["prisons"].get(code, [])[:TOP_PRISONS],
+        point,
     )
-    profile.charts["trend"] = _trend_chart(profile, region_rows, england, gathered["rules"])
-    if profile.point is not None and canvas is not None:
-        profile.charts["funnel"] = canvas.ringed(profile.name)
+    profile.charts["trend"] = canvases.trend.draw(_trend_series(profile, region_rows, gathered["england"]))
+    if profile.point is not None and canvases.funnel is not None:
+        profile.charts["funnel"] = canvases.funnel.ringed(profile.name)
     return profile
 
 
-def _trend_chart(profile: Profile, region: list[dict], england: list[dict], rules: Rules) -> bytes:
+@dataclass
+class Canvases:
+    """The charts every profile shares, each drawn once: the trend's axis and the funnel plot."""
+
+    trend: charts.TrendCanvas
+    funnel: charts.FunnelCanvas | None
+
+    @classmethod
+    def of(cls, gathered: dict) -> Canvases:
+        england, funnel = gathered["england"], gathered["funnel"]
+        provisional = {r["period_label"] for r in england if is_provisional(r["value_note"], gathered["rules"])}
+        trend = charts.TrendCanvas([r["period_label"] for r in england], provisional, size=(9, 4.2))
+        if not funnel.height:
+            return cls(trend, None)
+        return cls(trend, charts.FunnelCanvas(funnel.to_dicts(), funnel["england_value_pct"][0], size=(9, 4.4)))
+
+
+def _trend_series(profile: Profile, region: list[dict], england: list[dict]) -> list[charts.Series]:
     """The area against its region and England; its points coloured by the published
     comparison with England (better, similar, worse; grey when not compared)."""
     periods = [r["period_label"] for r in england]
-    by_period = lambda rows: {r["period_label"]: r for r in rows}  # noqa: E731
 
     def series(rows: list[dict], name: str, colour: str, markers: bool = False) -> charts.Series:
-        keyed = by_period(rows)
+        keyed = {r["period_label"]: r for r in rows}
         pick = lambda col: [keyed.get(p, {}).get(col) for p in periods]  # noqa: E731
         colours = [charts.colour_of(c) for c in pick("compared_with_england_95")] if markers else None
         return charts.Series(name, pick("value_pct"), pick("lower_ci95_pct"), pick("upper_ci95_pct"), colour, colours)
 
-    provisional = {r["period_label"] for r in england if is_provisional(r["value_note"], rules)}
     lines = [series(profile.years, profile.name, charts.COLOURS["main"], markers=True)]
     if region:
         lines.append(series(region, profile.region, charts.COLOURS["grey"]))
     lines.append(series(england, "England", charts.COLOURS["black"]))
-    return charts.trend(periods, lines, provisional, size=(9, 4.2), dpi=90)
+    return lines
 
 
 def shown(value, decimals: int = 1, note: str | None = None) -> str:
@@ -130,15 +154,12 @@ def shown(value, decimals: int = 1, note: str | None = None) -> str:
 
 def write_profiles(gathered: dict, folder: Path, building: dict[str, Path], provenance: Provenance) -> list[Profile]:
     """An HTML page per area (swapped in as one folder), an index page and one PDF of all."""
-    from pipelines import reports_render as render
+    from pipelines.reports import render
 
-    funnel = gathered["funnel"]
-    canvas = (
-        charts.FunnelCanvas(funnel.to_dicts(), funnel["england_value_pct"][0], size=(9, 4.4)) if funnel.height else None
-    )
-    profiles = [build_profile(gathered, code, canvas) for code in gathered["codes"]]
-    if canvas is not None:
-        canvas.close()
+    canvases = Canvases.of(gathered)
+    profiles = [build_profile(gathered, code, canvases) for code in gathered["codes"]]
+    if canvases.funnel is not None:
+        canvases.funnel.dispose()
     staging = folder.parent / f".{folder.name}.building"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -198,25 +219,49 @@ RECORDING_NOTE = (
 )
 
 
+A4 = (8.27 * 72, 11.69 * 72)  # points
+TREND_BOX = (0.04, 0.5, 0.92, 0.33)  # left, bottom, width, height, in fractions of the page
+FUNNEL_BOX = (0.5, 0.22, 0.48, 0.26)
+
+
 def write_profiles_pdf(profiles: list[Profile], path: Path, provenance: Provenance) -> None:
-    """One A4 page per area, the same content as its HTML page."""
+    """One A4 page per area, the same content as its HTML page: the charts' backdrops stored
+    once, each area's marks drawn over them."""
+    from pipelines.reports import pdf, render
+
+    document = pdf.Document(
+        path, render.pdf_metadata("Local-area profiles: continuity of care after prison", provenance)
+    )
+    for number, p in enumerate(profiles, start=1):
+        page = document.page(*A4)
+        _pdf_page(document, page, p)
+        render.pdf_page_footer(page, provenance, f"Page {number} of {len(profiles)}")
+    document.close()
+
+
+def _pdf_page(document, page, p: Profile) -> None:
+    """An area's page: name, headline, trend, tables as text, funnel and its sentence."""
     import textwrap
 
-    from pipelines import reports_render as render
+    w, h = page.width, page.height
+    page.text(0.06 * w, 0.94 * h, p.name, 22, colour=charts.COLOURS["main"], bold=True)
+    page.text(0.06 * w, 0.915 * h, f"{p.region} | area code {p.code}", 12, colour="#425563")
+    page.lines(0.06 * w, 0.9 * h, textwrap.wrap(headline(p), 88), 12)
+    _pdf_chart(document, page, p.charts["trend"], TREND_BOX)
+    lines = [part for line in _pdf_lines(p) for part in (textwrap.wrap(line, 44) or [""])]
+    page.lines(0.06 * w, 0.48 * h, lines, 11, spacing=1.3)
+    if "funnel" in p.charts:
+        _pdf_chart(document, page, p.charts["funnel"], FUNNEL_BOX)
+    page.lines(0.53 * w, 0.21 * h, textwrap.wrap(funnel_sentence(p), 48), 11)
 
-    plt = charts.setup()
-    with render.pdf_pages(path, "Local-area profiles: continuity of care after prison", provenance) as pdf:
-        for number, p in enumerate(profiles, start=1):
-            fig = plt.figure(figsize=(8.27, 11.69))
-            fig.text(0.06, 0.94, p.name, fontsize=22, fontweight="bold", color=charts.COLOURS["main"])
-            fig.text(0.06, 0.915, f"{p.region} | area code {p.code}", fontsize=12, color="#425563")
-            fig.text(0.06, 0.9, "\n".join(textwrap.wrap(headline(p), 88)), fontsize=12, va="top")
-            render.picture_axes(fig, p.charts["trend"], (0.04, 0.5, 0.92, 0.33))
-            lines = [w for line in _pdf_lines(p) for w in (textwrap.wrap(line, 44) or [""])]
-            fig.text(0.06, 0.48, "\n".join(lines), fontsize=11, va="top", linespacing=1.3)
-            if "funnel" in p.charts:
-                render.picture_axes(fig, p.charts["funnel"], (0.5, 0.22, 0.48, 0.26))
-            fig.text(0.53, 0.21, "\n".join(textwrap.wrap(funnel_sentence(p), 48)), fontsize=11, va="top")
-            render.pdf_footer(fig, provenance, f"Page {number} of {len(profiles)}")
-            pdf.savefig(fig)
-            plt.close(fig)
+
+def _pdf_chart(document, page, drawing: charts.Drawing, box: tuple[float, float, float, float]) -> None:
+    """A chart fitted into box (fractions of the page), centred, its aspect kept."""
+    backdrop = drawing.backdrop
+    name = document.picture(f"C{id(backdrop)}", backdrop.rgb, backdrop.pixels)
+    left, bottom, width, height = (v * s for v, s in zip(box, (page.width, page.height) * 2, strict=True))
+    scale = min(width / backdrop.size[0], height / backdrop.size[1])
+    left += (width - backdrop.size[0] * scale) / 2
+    bottom += (height - backdrop.size[1] * scale) / 2
+    page.picture(name, (left, bottom, backdrop.size[0] * scale, backdrop.size[1] * scale))
+    page.marks(drawing.marks, left, bottom, scale)

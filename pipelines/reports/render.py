@@ -1,7 +1,7 @@
 """Writing the reports' files: PPTX with python-pptx, HTML from the Jinja2 templates in
-pipelines/templates/ (autoescaped), PDF with matplotlib from the same content (TrueType fonts
+templates/ beside this module (autoescaped), PDF with matplotlib from the same content (TrueType fonts
 embedded, never Type 3; title, author and date in the metadata). Layout lives here; what the
-pages say lives in reports_slides, reports_profiles and reports_easy_read."""
+pages say lives in slides, profiles and easy_read."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from pipelines import charts
-from pipelines.reports import SYNTHETIC_NOTE, Provenance, Slide
+from pipelines.reports import SYNTHETIC_NOTE, Provenance, Slide, charts
 
 AUTHOR = "Continuity of care pipeline (open publication)"
 PROVISIONAL = "Provisional: figures for years with releases still inside their window may change."
@@ -24,9 +23,17 @@ def environment():
     """The Jinja2 environment: templates beside this module, every value autoescaped."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("pipelines", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    env.filters["data_uri"] = lambda png: "data:image/png;base64," + base64.b64encode(png).decode()
+    loader = PackageLoader("pipelines.reports", "templates")
+    env = Environment(loader=loader, autoescape=select_autoescape(["html", "j2"]))
+    env.filters["data_uri"] = data_uri
     return env
+
+
+def data_uri(picture) -> str:
+    """A picture for an <img> of a self-contained page: PNG bytes or a chart drawn as SVG."""
+    if isinstance(picture, charts.Drawing):
+        return "data:image/svg+xml;base64," + base64.b64encode(picture.svg().encode()).decode()
+    return "data:image/png;base64," + base64.b64encode(picture).decode()
 
 
 def render(template: str, path: Path, **context) -> None:
@@ -121,15 +128,31 @@ def write_html_slides(slides: list[Slide], path: Path, provenance: Provenance) -
     render("slides.html.j2", path, slides=slides, provenance=provenance, title="Continuity of care: slide pack")
 
 
+def pdf_metadata(title: str, provenance: Provenance) -> dict:
+    """Title, author, subject (source, dates, synthetic or not) and dates of a PDF."""
+    now = datetime.now(UTC)
+    subject = provenance.footer() + (f" {SYNTHETIC_NOTE}." if provenance.synthetic else "")
+    return {"Title": title, "Author": AUTHOR, "Subject": subject, "CreationDate": now, "ModDate": now}
+
+
 def pdf_pages(path: Path, title: str, provenance: Provenance):
     """A PdfPages with title, author, subject and dates set; fonts embedded as TrueType."""
     charts.setup()
     from matplotlib.backends.backend_pdf import PdfPages
 
-    now = datetime.now(UTC)
-    subject = provenance.footer() + (f" {SYNTHETIC_NOTE}." if provenance.synthetic else "")
-    return PdfPages(path, metadata={"Title": title, "Author": AUTHOR, "Subject": subject, "CreationDate": now,
-                                    "ModDate": now})  # fmt: skip
+    return PdfPages(path, metadata=pdf_metadata(title, provenance))
+
+
+def pdf_page_footer(page, provenance: Provenance, number: str, size: int = 10, width: int = 110) -> None:
+    """pdf_footer for a page of pipelines.reports.pdf: the same text in the same places."""
+    import textwrap
+
+    w, h = page.width, page.height
+    page.lines(0.06 * w, 0.02 * h, textwrap.wrap(provenance.footer(), width), size, colour="#425563", valign="bottom")
+    page.lines(0.94 * w, 0.02 * h, [number], size, colour="#425563", valign="bottom", align="right")
+    if provenance.synthetic:
+        page.lines(0.94 * w, 0.975 * h, [SYNTHETIC_NOTE], size + 4, colour=charts.COLOURS["warn"], bold=True,
+                   align="right")  # fmt: skip
 
 
 def pdf_footer(fig, provenance: Provenance, page: str, size: int = 10, width: int = 110) -> None:

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines import charts
-from pipelines.reports import Provenance, is_provisional, window_days
+from pipelines.reports import Provenance, charts, is_provisional, window_days
 
 MAX_WORDS = 15
 MAX_PAGES = 12

@@ -8,9 +8,11 @@ the open publication's tables (models/publication/), never from a rule re-applie
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 COLOURS = {
     "main": "#005EB8",  # NHS blue
@@ -37,6 +39,7 @@ def setup():
     plt.rcParams.update(
         {
             "pdf.fonttype": 42,
+            "svg.hashsalt": "continuity",  # the same SVG ids on every run: the same chart, the same file
             "ps.fonttype": 42,
             "font.family": "DejaVu Sans",
             "font.size": 14,
@@ -85,6 +88,110 @@ def _axis_top(series: Sequence[Series]) -> float:
     return min(100.0, max(10.0, 10 * (int(highest // 10) + 2)))
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A shape placed on a chart drawn once, in points from the chart's lower-left corner:
+    a "path" (a line through xy), a "circle" (centre xy[0]) or a "text" (baseline start xy[0])."""
+
+    kind: str
+    xy: tuple[tuple[float, float], ...]
+    colour: str
+    width: float = 0.0  # line width, points
+    fill: str | None = None
+    radius: float = 0.0
+    alpha: float = 1.0
+    text: str = ""
+    size: float = 0.0
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Backdrop:
+    """What every area's chart shares, drawn once: SVG (text as shapes) for the HTML pages,
+    and RGB pixels for the PDF, which draws it once and shows it on every page."""
+
+    svg: str
+    rgb: bytes
+    pixels: tuple[int, int]  # width, height
+    size: tuple[float, float]  # width, height in points
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A chart: its backdrop and the marks of one area on it."""
+
+    backdrop: Backdrop
+    marks: list[Mark]
+
+    def svg(self) -> str:
+        head, _, tail = self.backdrop.svg.rpartition("</svg>")
+        return head + svg_marks(self.marks, self.backdrop.size[1]) + "</svg>" + tail
+
+
+def backdrop(figure, dpi: int = 150) -> Backdrop:
+    """A figure drawn once as SVG and as pixels (dpi 150: sharp when shrunk onto a page)."""
+    import numpy as np
+
+    svg, raw = io.BytesIO(), io.BytesIO()
+    figure.savefig(svg, format="svg", metadata={"Date": None})
+    figure.savefig(raw, format="rgba", dpi=dpi)
+    width, height = figure.get_size_inches()
+    pixels = (round(width * dpi), round(height * dpi))
+    rgba = np.frombuffer(raw.getvalue(), dtype=np.uint8).reshape(pixels[1], pixels[0], 4)
+    return Backdrop(svg.getvalue().decode(), rgba[:, :, :3].tobytes(), pixels, (width * 72, height * 72))
+
+
+def _points(ax, x: float, y: float) -> tuple[float, float]:
+    """Data coordinates of `ax` in points from the figure's lower-left corner (its scales are
+    linear: one affine matrix, read once per axes)."""
+    (a, b, c), (d, e, f), _ = _matrix(ax)
+    return a * x + b * y + c, d * x + e * y + f
+
+
+@lru_cache(maxsize=16)  # a few canvases a run; bounded, as a long-lived process runs many
+def _matrix(ax):
+    import numpy as np
+
+    to_points = np.diag([72 / ax.figure.dpi, 72 / ax.figure.dpi, 1.0])
+    return (to_points @ ax.transData.get_matrix()).tolist()
+
+
+@cache
+def _font(bold: bool):
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    return get_font(findfont(FontProperties(family="DejaVu Sans", weight="bold" if bold else "normal")))
+
+
+@lru_cache(maxsize=4096)
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """The width of `text` in DejaVu Sans at `size` points, in points."""
+    font = _font(bold)
+    font.set_size(size, 72)
+    font.set_text(text)
+    return font.get_width_height()[0] / 64
+
+
+def svg_marks(marks: Sequence[Mark], height: float) -> str:
+    """Marks as SVG elements (y measured down from the top, as SVG measures it)."""
+    out = []
+    for m in marks:
+        xy = [(x, height - y) for x, y in m.xy]
+        opacity = f' opacity="{m.alpha}"' if m.alpha < 1 else ""
+        if m.kind == "path":
+            points = " ".join(f"{x:.2f},{y:.2f}" for x, y in xy)
+            out.append(f'<polyline points="{points}" fill="none" stroke="{m.colour}" stroke-width="{m.width}" '
+                       f'stroke-linejoin="round" stroke-linecap="square"{opacity}/>')  # fmt: skip
+        elif m.kind == "circle":
+            out.append(f'<circle cx="{xy[0][0]:.2f}" cy="{xy[0][1]:.2f}" r="{m.radius:.2f}" fill="{m.fill or "none"}" '
+                       f'stroke="{m.colour}" stroke-width="{m.width}"{opacity}/>')  # fmt: skip
+        else:
+            weight = ' font-weight="bold"' if m.bold else ""
+            out.append(f'<text x="{xy[0][0]:.2f}" y="{xy[0][1]:.2f}" font-family="DejaVu Sans, Verdana, sans-serif" '
+                       f'font-size="{m.size}" fill="{m.colour}"{weight}>{html.escape(m.text)}</text>')  # fmt: skip
+    return '<g class="marks">' + "".join(out) + "</g>"
+
+
 def trend(periods: Sequence[str], series: Sequence[Series], provisional: set[str], size=(9, 4.6),
           dpi: int = 110) -> bytes:  # fmt: skip
     """Rate by period with 95% intervals, every period on the axis, provisional ones marked
@@ -103,16 +210,8 @@ def trend(periods: Sequence[str], series: Sequence[Series], provisional: set[str
                 ax.plot([x, x], [lo, hi], color=s.colour, lw=1.2, alpha=0.8)
             face = s.markers[i] if s.markers else s.colour
             ax.plot([x], [v], "o", ms=8, color=face, markeredgecolor=s.colour, markeredgewidth=1.5)
-    for i, period in enumerate(periods):
-        if period in provisional:
-            ax.axvspan(i - 0.45, i + 0.45, color=COLOURS["pale"], alpha=0.5, hatch="//", lw=0)
-    ax.set_xticks(xs, [f"{p}\n(provisional)" if p in provisional else p for p in periods])
-    ax.set_xlim(-0.6, len(periods) - 0.4)
-    ax.set_ylim(0, _axis_top(series))
-    ax.set_ylabel("% started treatment")
-    ax.grid(axis="y", alpha=0.3)
+    _trend_axes(ax, periods, provisional, _axis_top(series))
     ax.legend(loc="upper left", ncols=min(3, len(series)), frameon=False)
-    fig.subplots_adjust(left=0.12, right=0.98, top=0.97, bottom=0.2)  # fixed: tight_layout per area is slow
     return png(fig, dpi)
 
 
@@ -120,6 +219,79 @@ def _rows(xs, s: Series):
     lower = s.lower or [None] * len(xs)
     upper = s.upper or [None] * len(xs)
     return zip(xs, s.values, lower, upper, strict=True)
+
+
+class TrendCanvas:
+    """The local-area profiles' trend chart, for a hundred and fifty areas without drawing a
+    hundred and fifty figures: what every area shares (periods, provisional bands, axis) is
+    drawn once per axis top; each area's lines, intervals, markers and legend are marks on it,
+    placed as `trend` would draw them (same sizes, offsets and colours)."""
+
+    def __init__(self, periods: Sequence[str], provisional: set[str], size=(9, 4.2)):
+        self.periods, self.provisional, self.size = list(periods), provisional, size
+        self._frames: dict[float, tuple[object, Backdrop]] = {}
+
+    def _frame(self, top: float):
+        if top not in self._frames:
+            plt = setup()
+            fig, ax = plt.subplots(figsize=self.size)
+            _trend_axes(ax, self.periods, self.provisional, top)
+            self._frames[top] = (ax, backdrop(fig))
+            plt.close(fig)
+        return self._frames[top]
+
+    def draw(self, series: Sequence[Series]) -> Drawing:
+        ax, frame = self._frame(_axis_top(series))
+        marks, shown = [], []
+        for offset, s in enumerate(series):
+            shift = (offset - (len(series) - 1) / 2) * 0.08
+            drawn = _series_marks(ax, s, shift)
+            marks += drawn
+            shown += [s] if drawn else []
+        return Drawing(frame, marks + _legend_marks(ax, shown))
+
+
+def _trend_axes(ax, periods: Sequence[str], provisional: set[str], top: float) -> None:
+    """The axis of a trend chart: every period, provisional ones hatched and labelled."""
+    for i, period in enumerate(periods):
+        if period in provisional:
+            ax.axvspan(i - 0.45, i + 0.45, color=COLOURS["pale"], alpha=0.5, hatch="//", lw=0)
+    ax.set_xticks(range(len(periods)), [f"{p}\n(provisional)" if p in provisional else p for p in periods])
+    ax.set_xlim(-0.6, len(periods) - 0.4)
+    ax.set_ylim(0, top)
+    ax.set_ylabel("% started treatment")
+    ax.grid(axis="y", alpha=0.3)
+    ax.figure.subplots_adjust(left=0.12, right=0.98, top=0.97, bottom=0.2)
+
+
+def _series_marks(ax, s: Series, shift: float) -> list[Mark]:
+    """A series as `trend` draws it: the line (2 pt), each interval (1.2 pt, 80% opaque) and
+    each value's dot (8 pt, its face the point's colour)."""
+    points = [(x + shift, v, lo, hi, i) for i, (x, v, lo, hi) in enumerate(_rows(range(len(s.values)), s))
+              if v is not None]  # fmt: skip
+    if not points:
+        return []
+    marks = [Mark("path", tuple(_points(ax, x, v) for x, v, *_ in points), s.colour, width=2)]
+    for x, v, lo, hi, i in points:
+        if lo is not None and hi is not None:
+            marks.append(Mark("path", (_points(ax, x, lo), _points(ax, x, hi)), s.colour, width=1.2, alpha=0.8))
+        face = s.markers[i] if s.markers else s.colour
+        marks.append(Mark("circle", (_points(ax, x, v),), s.colour, width=1.5, fill=face, radius=4))
+    return marks
+
+
+def _legend_marks(ax, series: Sequence[Series], size: float = 13) -> list[Mark]:
+    """The legend `trend` draws (upper left, one row, no frame): a line and a name per series,
+    spaced as matplotlib spaces them (in font sizes: border 0.9, handle 2, gap 0.8, column 2)."""
+    k = 72 / ax.figure.dpi
+    x, top = ax.bbox.x0 * k + 0.9 * size, ax.bbox.y1 * k - 0.9 * size
+    baseline, marks = top - 0.95 * size, []
+    for s in series:
+        marks.append(Mark("path", ((x, baseline + 0.35 * size), (x + 2 * size, baseline + 0.35 * size)), s.colour,
+                          width=2))  # fmt: skip
+        marks.append(Mark("text", ((x + 2.8 * size, baseline),), COLOURS["black"], text=s.name, size=size))
+        x += 2.8 * size + text_width(s.name, size) + 2 * size
+    return marks
 
 
 def funnel(points: list[dict], england: float, size=(9, 4.8)) -> bytes:
@@ -131,8 +303,9 @@ def funnel(points: list[dict], england: float, size=(9, 4.8)) -> bytes:
 class FunnelCanvas:
     """A funnel plot from the funnel mart: each point's denominator and value, the published
     95% and 99.8% limits drawn through the points, outliers (position_998 not 'inside')
-    labelled by name. Drawn once; `ringed` saves it with one area ringed and named, for the
-    local-area profiles, without redrawing a hundred and fifty funnels."""
+    labelled by name. Drawn once; `ringed` gives the plot with one area ringed and named, for
+    the local-area profiles: the ring and the name are marks on the plot drawn once, not a
+    hundred and fifty funnels."""
 
     def __init__(self, points: list[dict], england: float, size=(9, 4.8)):
         plt = setup()
@@ -156,22 +329,24 @@ class FunnelCanvas:
         ax.grid(alpha=0.2)
         ax.legend(loc="lower right", frameon=False)
         self.fig.subplots_adjust(left=0.1, right=0.97, top=0.96, bottom=0.14)
+        self._backdrop: Backdrop | None = None
 
-    def ringed(self, name: str, dpi: int = 80) -> bytes:
-        """The plot with `name` ringed and labelled, then the ring removed for the next area."""
-        mine = [p for p in self.points if p["geography_name"] == name]
-        added = [self.ax.scatter([p["denominator"] for p in mine], [p["value_pct"] for p in mine], s=220,
-                                 facecolors="none", edgecolors=COLOURS["black"], lw=2.5, zorder=5)]  # fmt: skip
-        added += [self.ax.annotate(name, (p["denominator"], p["value_pct"]), textcoords="offset points",
-                                   xytext=(8, -16), fontweight="bold", zorder=5) for p in mine]  # fmt: skip
-        buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=dpi)
-        for artist in added:
-            artist.remove()
-        return buffer.getvalue()
+    def ringed(self, name: str) -> Drawing:
+        """The plot with `name` ringed (as a scatter ring of size 220) and labelled in bold."""
+        if self._backdrop is None:
+            self._backdrop = backdrop(self.fig)
+        marks = []
+        for p in (p for p in self.points if p["geography_name"] == name):
+            x, y = _points(self.ax, p["denominator"], p["value_pct"])
+            marks += [Mark("circle", ((x, y),), COLOURS["black"], width=2.5, radius=220**0.5 / 2),
+                      Mark("text", ((x + 8, y - 16),), COLOURS["black"], text=name, size=14, bold=True)]  # fmt: skip
+        return Drawing(self._backdrop, marks)
 
     def close(self) -> bytes:
         return png(self.fig)
+
+    def dispose(self) -> None:
+        setup().close(self.fig)
 
 
 def _position_colour(point: dict) -> str:

@@ -1,4 +1,4 @@
-"""The slides of the slide pack, one function each, from the figures pipelines/reports.py
+"""The slides of the slide pack, one function each, from the figures pipelines/reports/ (gather)
 gathered from the open publication. Names, never bare codes; every number on a slide is in
 its speaker notes and its `numbers`; labels and positions are the publication's columns."""
 
@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines import charts
 from pipelines.reports import (
     BREAKDOWN_LABELS,
     ISSUE_LABELS,
     OUTCOME_LABELS,
     TERMS,
     Slide,
+    charts,
     is_provisional,
     window_days,
 )

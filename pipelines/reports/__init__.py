@@ -6,10 +6,10 @@
 
 Every figure comes from the open tier's disclosure-controlled tables (models/publication/):
 hidden counts are NULL there, rates are computed from rounded counts, and comparisons, trend
-labels, period labels and funnel positions are columns. Nothing here re-applies a rule. The
-slides are built here; the profiles and easy-read in pipelines/reports_profiles.py and
-pipelines/reports_easy_read.py; every file is written by pipelines/reports_render.py from the
-templates in pipelines/templates/ and the charts of pipelines/charts.py.
+labels, period labels and funnel positions are columns. Nothing here re-applies a rule. This
+package holds one module per part: the figures are gathered here, the slides in `slides`, the
+profiles in `profiles`, the easy-read in `easy_read`; every file is written by `render` from the
+templates in `templates/` and the charts of `charts`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import charts
 from pipelines.disclosure import Rules, project_vars, rules_from_project
+from pipelines.reports import charts
 
 SYNTHETIC_NOTE = "Synthetic data - not real statistics"
 SOURCE = "Source: open publication of the continuity pipeline (NDTMS and nDelius extracts)"
@@ -167,7 +167,7 @@ def is_provisional(note: str | None, rules: Rules) -> bool:
 
 def build_slides(data: dict) -> list[Slide]:
     """The slide pack's slides, in order; each builder returns nothing when its table is empty."""
-    from pipelines import reports_slides as s
+    from pipelines.reports import slides as s
 
     slides = [s.title_slide(data), s.terms_slide()]
     if data["latest"] is None:
@@ -210,7 +210,7 @@ def claim_folder(out: Path) -> None:
 def build_reports(published: Path, out: Path, rules: Rules | None = None) -> dict[str, Path]:
     """Write the slide pack, the local-area profiles and the easy-read summary of an open
     publication into `out`: each file written beside its final name and renamed over it."""
-    from pipelines import reports_easy_read, reports_profiles, reports_render
+    from pipelines.reports import easy_read, profiles, render
 
     rules = rules or rules_from_project()
     claim_folder(out)  # refuse a foreign folder before reading anything
@@ -219,16 +219,16 @@ def build_reports(published: Path, out: Path, rules: Rules | None = None) -> dic
     con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
     try:
         data = gather(con, rules)
-        profiles = reports_profiles.gather_profiles(con, rules)
+        areas = profiles.gather_profiles(con, rules)
     finally:
         con.close()
     building = {key: out / f".{name}.building" for key, name in REPORT_FILES.items()}
     slides = build_slides(data)
-    reports_render.write_pptx(slides, building["slides"], provenance)
-    reports_render.write_html_slides(slides, building["slides_html"], provenance)
-    pages = reports_easy_read.easy_read_pages(data, provenance)
-    reports_render.write_easy_read(pages, building["easy_read"], building["easy_read_pdf"], provenance)
-    reports_profiles.write_profiles(profiles, out / PROFILE_FOLDER, building, provenance)
+    render.write_pptx(slides, building["slides"], provenance)
+    render.write_html_slides(slides, building["slides_html"], provenance)
+    pages = easy_read.easy_read_pages(data, provenance)
+    render.write_easy_read(pages, building["easy_read"], building["easy_read_pdf"], provenance)
+    profiles.write_profiles(areas, out / PROFILE_FOLDER, building, provenance)
     for key, name in REPORT_FILES.items():
         building[key].replace(out / name)
     return {key: out / name for key, name in REPORT_FILES.items()} | {"profiles": out / PROFILE_FOLDER}
