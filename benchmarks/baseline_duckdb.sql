@@ -49,8 +49,7 @@ with lines as (
         txt(DISD) as DISD, code(DISRSN) as DISRSN, code(RORSTAT) as RORSTAT, txt(PRISEXDT) as PRISEXDT,
         code(PRISEXRSN) as PRISEXRSN, code(EXITDEST) as EXITDEST, code(LSOA) as LSOA, code(INREACH) as INREACH,
         filename, file_date(filename) as extract_date
-    from read_csv(getvariable('landing') || '/ndtms_secure/*.csv', all_varchar = true, filename = true,
-                  union_by_name = true)
+    from read_csv(getvariable('landing') || '/ndtms_secure/*.csv', all_varchar = true, filename = true)
     where regexp_full_match(filename, '.*/ndtms_secure_\d{8}\.csv') and file_date(filename) is not null
 )
 select * exclude (copies) from (select *, count(EPISODID) over (partition by filename, EPISODID) as copies from lines)
@@ -80,8 +79,7 @@ with lines as (
         code(UTLA) as UTLA, code(LSOA) as LSOA, txt(REFLD) as REFLD, code(RFLS) as RFLS, txt(TRIAGED) as TRIAGED,
         code(DRUG1) as DRUG1, code(DRUG2) as DRUG2, code(DRUG3) as DRUG3, txt(DISD) as DISD, code(DISRSN) as DISRSN,
         filename, file_date(filename) as extract_date
-    from read_csv(getvariable('landing') || '/ndtms_community/*.csv', all_varchar = true, filename = true,
-                  union_by_name = true)
+    from read_csv(getvariable('landing') || '/ndtms_community/*.csv', all_varchar = true, filename = true)
     where regexp_full_match(filename, '.*/ndtms_community_\d{8}\.csv') and file_date(filename) is not null
 )
 select * exclude (copies) from (select *, count(EPISODID) over (partition by filename, EPISODID) as copies from lines)
@@ -104,8 +102,7 @@ with lines as (
     select
         txt(MODID) as MODID, txt(EPISODID) as EPISODID, code(MODAL) as MODAL, txt(REFMODDT) as REFMODDT,
         txt(FAOMODDT) as FAOMODDT, txt(MODST) as MODST, txt(MODEND) as MODEND, code(MODEXIT) as MODEXIT, filename
-    from read_csv(getvariable('landing') || '/ndtms_interventions/*.csv', all_varchar = true, filename = true,
-                  union_by_name = true)
+    from read_csv(getvariable('landing') || '/ndtms_interventions/*.csv', all_varchar = true, filename = true)
     where regexp_full_match(filename, '.*/ndtms_interventions_\d{8}\.csv') and file_date(filename) is not null
 )
 select * exclude (copies) from (select *, count(MODID) over (partition by filename, MODID) as copies from lines)
@@ -116,11 +113,8 @@ where copies = 1
 qualify row_number() over (partition by MODID order by filename desc) = 1;
 
 create or replace temp table latest as
-select max(file_date(filename)) as d from (
-    select filename from read_csv(getvariable('landing') || '/ndtms_*/*.csv', all_varchar = true, filename = true,
-                                  union_by_name = true)
-    where regexp_full_match(filename, '.*/(ndtms_secure|ndtms_community|ndtms_interventions)_\d{8}\.csv')
-);
+select max(file_date(file)) as d from glob(getvariable('landing') || '/ndtms_*/*.csv')
+where regexp_full_match(file, '.*/(ndtms_secure|ndtms_community|ndtms_interventions)_\d{8}\.csv');
 create or replace temp table releases as
 select min(EPISODID) as release_id, key, exit_date, arg_min(la, EPISODID) as la
 from (
