@@ -594,14 +594,13 @@ def scale_section(scale: float, data: dict) -> list[str]:
     if stages:
         lines += [
             "",
-            "| stage of `continuity run`, wall s | " + " | ".join(shown) + f" | peak RSS MiB ({FULL}) |",
+            "| stage of `continuity run`, wall s | " + " | ".join(shown) + " | peak RSS MiB of the whole run |",
             "|---" * (len(shown) + 2) + "|",
         ]
         memory = stage_medians(runs[FULL], "stage_rss") if runs.get(FULL) else {}
         for stage in stages:
-            cells = [
-                summary([r["stages"][stage] for r in runs[n] if stage in r.get("stages", {})] or [0]) for n in shown
-            ]
+            values = {n: [r["stages"][stage] for r in runs[n] if stage in r.get("stages", {})] for n in shown}
+            cells = [summary(values[n]) if values[n] else "-" for n in shown]  # "-": a stage that run did not print
             lines.append(f"| {stage} | " + " | ".join(cells) + f" | {memory.get(stage, 0):,.0f} |")
         outside = memory.get("outside steps (start-up, summary)")
         if outside:

@@ -90,6 +90,10 @@ def test_targets_are_computed_from_the_results():
     # 44 / 2 = 22.0, 200 / 20 = 10.0, 1500 / 60 = 25.0 s per million rows; 25 / 22 = 1.14
     assert growth["measured"] == "scale 1: 22.0; scale 10: 10.0; scale 30: 25.0 s per million"
     assert growth["why"].startswith("scale 30 is 1.14x scale 1 per row")
+    text = bench.report(_fake_results(), 3)
+    # growth: 1500 s / 60 M rows = 25.0 s per million, 25 / 22 = x1.14; 1,000 MiB / 60 M rows = 17 MiB per million
+    assert "| 30 | 60,000,000 | 1,500.0 | 25.0 | x1.14 | 1,000 | 17 |" in text
+    assert "| dbt build | 120.0 | - | 45.0 | 3,000 |" in text  # scale 10: full run, re-run (none), new quarter, memory
     table = bench.targets_table(_fake_results())
     assert len(table) == 2 + 8 and table[4].startswith("| scale 10: peak RSS") and "| NOT MET |" in table[4]
 
