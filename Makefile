@@ -81,8 +81,9 @@ docs: $(STAMP)
 	CONTINUITY_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) CONTINUITY_DEV_KEY_OK=1 $(VENV)/bin/dbt docs generate --static --profiles-dir . --quiet
 	@echo "dbt docs: $(CURDIR)/target/static_index.html"
 
-# Benchmarks (benchmarks/run.py): scale 1 and 10, appended to docs/benchmarks.md.
-# BENCH_ARGS="--with-30" adds scale 30; BENCH_ARGS="--scales 1 --repeats 1" for a quick look.
+# Benchmarks (benchmarks/run.py): scales 1, 10 and 30 (several hours, tens of GB of disk),
+# every target of docs/benchmarks.md computed and appended there, newest last. A quick look:
+# BENCH_ARGS="--scales 0.05 --repeats 1 --out /tmp/bench.md"; --resume reuses finished scales.
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
