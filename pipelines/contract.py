@@ -253,7 +253,8 @@ def normalised(column: Column) -> pl.Expr:
     value = pl.col(column.name).str.strip_chars()
     if column.case_insensitive:
         value = value.str.to_uppercase()
-    return pl.when(value == "").then(None).otherwise(value).alias(column.name)
+    # replace, not when/then: the trimmed value is computed once (when/then computed it twice)
+    return value.replace("", None).alias(column.name)
 
 
 def load_code_lists(seeds_dir: Path = SEEDS_DIR) -> dict[tuple[str, str], frozenset[str]]:

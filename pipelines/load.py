@@ -231,10 +231,10 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
     return df.select(extract.column_names), warnings
 
 
-def _column_problem(column: Column, codes: list[str], extract_date: date | None) -> pl.Expr | None:
-    """An expression giving the reason this column breaks the contract, or null. Reads the
-    normalised value (``contract.normalised``); an identifying field's value never reaches
-    the reason, which is printed to the terminal and logs."""
+def _column_checks(column: Column, codes: list[str], extract_date: date | None) -> list[tuple[pl.Expr, pl.Expr]]:
+    """This column's checks, in order: (condition true when the value breaks the contract,
+    the reason). Reads the normalised value (``contract.normalised``); an identifying field's
+    value never reaches the reason, which is printed to the terminal and logs."""
     v = pl.col(column.name)
     if column.name in IDENTIFYING_FIELDS:
         shown = pl.lit(f"{column.name} (value withheld: identifying field)")
@@ -286,8 +286,11 @@ def _column_problem(column: Column, codes: list[str], extract_date: date | None)
                 shown + pl.lit(f" is not {column.describe_pattern()}"),
             )
         )
-    if not checks:
-        return None
+    return checks
+
+
+def _first_reason(checks: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
+    """The reason of the first failing check, or null."""
     expr = pl.when(checks[0][0]).then(checks[0][1])
     for condition, reason in checks[1:]:
         expr = expr.when(condition).then(reason)
@@ -312,37 +315,38 @@ def validate(
     """
     written = df
     df = df.select([normalised(c) for c in extract.columns])
-    problems: list[tuple[str, pl.Expr]] = []
+    checks: list[tuple[str, list[tuple[pl.Expr, pl.Expr]]]] = []
     for column in extract.columns:
-        expr = _column_problem(column, codes_for(column, code_lists), extract_date)
-        if expr is not None:
-            problems.append((column.name, expr))
+        column_checks = _column_checks(column, codes_for(column, code_lists), extract_date)
+        if column_checks:
+            checks.append((column.name, column_checks))
     key = pl.col(extract.key)
     key_shown = pl.lit("(value withheld: identifying field)") if extract.key in IDENTIFYING_FIELDS else "'" + key + "'"
-    problems.append(
-        (
-            extract.key,
-            pl.when(key.is_not_null() & key.is_duplicated())
-            .then(
-                pl.lit(f"duplicate key {extract.key} ")
-                + key_shown
-                + pl.lit(" (")
-                + key.count().over(key).cast(pl.String)
-                + pl.lit(" rows in this file; all quarantined)")
-            )
-            .otherwise(None),
-        )
+    # every line of a key repeated in the file fails, so counting within failing lines is exact
+    duplicate = key.is_not_null() & key.is_duplicated()
+    repeated = (
+        pl.lit(f"duplicate key {extract.key} ")
+        + key_shown
+        + pl.lit(" (")
+        + key.count().over(key).cast(pl.String)
+        + pl.lit(" rows in this file; all quarantined)")
     )
-    checked = df.with_row_index("_row").with_columns([expr.alias(f"_p{i}") for i, (_, expr) in enumerate(problems)])
-    pcols = [f"_p{i}" for i in range(len(problems))]
-    checked = checked.with_columns(
+    checks.append((extract.key, [(duplicate, repeated)]))
+    # Two passes: which lines fail is decided with conditions only (no strings built for the
+    # lines that pass), then the reasons are written for the failing lines alone.
+    conditions = [condition.fill_null(False) for _, column_checks in checks for condition, _ in column_checks]
+    flagged = df.with_row_index("_row").with_columns(_failed=pl.any_horizontal(conditions))
+    good = flagged.filter(~pl.col("_failed")).select(extract.column_names + ["_row"])
+    bad = flagged.filter(pl.col("_failed")).with_columns(
+        [_first_reason(column_checks).alias(f"_p{i}") for i, (_, column_checks) in enumerate(checks)]
+    )
+    pcols = [f"_p{i}" for i in range(len(checks))]
+    bad = bad.with_columns(
         _reason=pl.concat_str([pl.col(c) for c in pcols], separator="; ", ignore_nulls=True),
         _column=pl.coalesce(
-            [pl.when(pl.col(c).is_not_null()).then(pl.lit(name)) for c, (name, _) in zip(pcols, problems, strict=True)]
+            [pl.when(pl.col(c).is_not_null()).then(pl.lit(name)) for c, (name, _) in zip(pcols, checks, strict=True)]
         ),
     )
-    bad = checked.filter(pl.col("_reason") != "")
-    good = checked.filter(pl.col("_reason") == "").select(extract.column_names + ["_row"])
     as_written = written.select(extract.column_names).with_row_index("_row").join(bad.select("_row"), on="_row")
     quarantine = bad.select(
         line_number=(pl.col("_row") + 2).cast(pl.Int32),
