@@ -2,6 +2,9 @@
 -- a prison (RFLS) with REFLD within 21 days of a release, matching that release on exactly
 -- three of the four attributors. One row per (community episode, release). Fix: community
 -- provider. Four equi-joins, each on three attributors with the fourth different.
+-- A view: chance matches make this the largest relation (36.7M pairs at scale 10, growing with
+-- the square of the releases), and its one reader, recording_issues, writes it once.
+{{ config(materialized='view') }}
 with releases as (
     select * from {{ ref('int_releases') }}
 ),
