@@ -389,7 +389,7 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pipelines.generate import GeneratorConfig, generate
+    from pipelines.dev.generate import GeneratorConfig, generate
 
     config = GeneratorConfig(seed=args.seed, scale=args.scale, years=args.years, faults=args.faults)
     manifest = generate(Path(args.out), config)
@@ -490,48 +490,14 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_spark_check(args: argparse.Namespace) -> int:
-    """`make test-spark`: the full_refresh job with dbt on DuckDB and, at the same time, the
-    same job with dbt on Spark (every seed, model and data test); then every dbt unit test on
-    Spark; then every mart of the two builds compared row by row."""
-    import subprocess
+    """`make test-spark`: DuckDB and Spark builds of one landing folder compared mart by mart
+    (pipelines/dev/spark_check.py, a development tool imported only here)."""
+    from pipelines.dev.spark_check import SparkCheckError, spark_check
 
-    from dagster_project.dbt_project import ensure_manifest
-    from pipelines import spark
-    from pipelines.pseudonymise import check_key_policy
-
-    work = Path(args.work).resolve()
-    ensure_manifest()  # once, before two processes would both parse into target/
-    # Two runs at once: the Spark run mostly waits on Spark's per-statement overhead, so the
-    # DuckDB run fits beside it on two cores. Each run's output goes to <work>/<target>.log.
-    warehouses = {target: work / target / "continuity.duckdb" for target in DBT_TARGETS}
-    runs, started = {}, time.monotonic()
-    for target, warehouse in warehouses.items():
-        warehouse.parent.mkdir(parents=True, exist_ok=True)
-        log = open(work / f"{target}.log", "w")  # noqa: SIM115 - closed below
-        command = [sys.executable, "-m", "dagster_project.cli", "run", "--landing", args.landing]
-        command += ["--warehouse", str(warehouse), "--dbt-target", target]
-        print(f"The full_refresh job with dbt on {target}: log {log.name}", flush=True)
-        runs[target] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log)
-    failed_runs = []
-    for target, (process, log) in runs.items():
-        code = process.wait()
-        log.close()
-        print(f"  {target}: {'published' if code == 0 else 'FAILED'} after {time.monotonic() - started:.0f} s")
-        if code != 0:
-            failed_runs.append(target)
-    if failed_runs:
-        tails = {t: (work / f"{t}.log").read_text().splitlines()[-5:] for t in failed_runs}
-        raise UserError(f"the run on {', '.join(failed_runs)} did not publish: {tails}")
-    print("Every dbt unit test on Spark:", flush=True)
-    check_key_policy(args.landing)  # the development key only on the synthetic sample
-    spark_dir = spark.session_dir(warehouses["spark"])  # where that run's session and Parquet are
-    unit_tests = spark.spark_unit_tests(spark_dir, spark_dir / "raw_parquet")
-    print("Every mart, DuckDB build against Spark build:", flush=True)
-    failed = spark.report_comparison(spark.compare_warehouses(warehouses["duckdb"], warehouses["spark"]))
-    print(f"make test-spark: {time.monotonic() - started:.0f} s in all")
-    if unit_tests:
-        print("dbt unit tests failed on Spark.")
-    return 1 if failed or unit_tests else 0
+    try:
+        return spark_check(args.landing, Path(args.work).resolve())
+    except SparkCheckError as e:
+        raise UserError(str(e)) from None
 
 
 EXIT_CODES = """exit codes:
@@ -626,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=float, default=1.0, help="releases per year as a fraction of England's")
     gen.add_argument("--years", type=int, default=5, help="financial years of releases (five give a recent trend)")
     gen.add_argument(
-        "--faults", type=float, default=0.0, help="share of rows given a recording fault (pipelines/faults.py)"
+        "--faults", type=float, default=0.0, help="share of rows given a recording fault (pipelines/dev/faults.py)"
     )
     gen.set_defaults(func=cmd_generate)
 

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pipelines.contract import EXTRACTS, load_code_lists
-from pipelines.generate import GeneratorConfig, generate
+from pipelines.dev.generate import GeneratorConfig, generate
 from pipelines.load import load_extract
 
 

@@ -429,7 +429,7 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     ]
     corrections = qualifying & (rng.random(n_rel) < 0.02)
     if config.faults > 0:
-        from pipelines.faults import inject_recording_problems
+        from pipelines.dev.faults import inject_recording_problems
 
         engaged_js = np.flatnonzero(~is_late & (e_exit <= LAST_DAY - np.timedelta64(60, "D")))
         secure, secure_visible, triaged, corrections = inject_recording_problems(
@@ -459,7 +459,7 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     )
     frames = {name: _to_files(name, *spec, extract_dates, rng) for name, spec in tables.items()}
     if config.faults > 0:
-        from pipelines.faults import inject_contract_violations
+        from pipelines.dev.faults import inject_contract_violations
 
         inject_contract_violations(frames, manifest, rng, config.faults, extract_dates)
     out.mkdir(parents=True, exist_ok=True)
