@@ -11,6 +11,8 @@ A row given a contract violation is never one that carries an injected recording
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -24,24 +26,33 @@ def _count(rate: float, pool: int, share: int = 8) -> int:
     return int(min(max(1, round(rate * pool)), pool // share))
 
 
-def inject_recording_problems(
-    rng,
-    rate,
-    manifest,
-    secure,
-    community,
-    interventions,
-    secure_visible,
-    comm_visible,
-    triaged,
-    corrections,
-    judged,
-    comm_rows,
-    engaged_js,
-    triage_c,
-    n_c,
-):
-    """Inject every recording problem type; return the (possibly extended) secure arrays."""
+@dataclass
+class Records:
+    """The generated records recording problems are injected into, with what the generator
+    knows about them: which releases are judged, which community episode (row) follows which
+    release (`comm_rows`), which of those engaged in time (`engaged_js`), their triage dates,
+    and how many community episodes there are before the referred-only ones (`n_c`)."""
+
+    secure: dict
+    community: dict
+    interventions: dict
+    secure_visible: np.ndarray
+    comm_visible: np.ndarray
+    triaged: np.ndarray
+    corrections: np.ndarray
+    judged: np.ndarray
+    comm_rows: np.ndarray
+    engaged_js: np.ndarray
+    triage_c: np.ndarray
+    n_c: int
+
+
+def inject_recording_problems(rng, rate: float, manifest: dict, records: Records) -> None:
+    """Inject every recording problem type into `records` (type 4 adds secure episodes)."""
+    secure, community, interventions = records.secure, records.community, records.interventions
+    secure_visible, comm_visible, triaged = records.secure_visible, records.comm_visible, records.triaged
+    corrections, judged, comm_rows = records.corrections, records.judged, records.comm_rows
+    engaged_js, triage_c, n_c = records.engaged_js, records.triage_c, records.n_c
     found = manifest["recording_problems"]
     manifest.setdefault("consequential_recording_problems", [])
     secure_id = secure["EPISODID"]
@@ -120,7 +131,12 @@ def inject_recording_problems(
     for x in orphans:
         interventions["EPISODID"][x] = "CX" + interventions["MODID"][x][1:]
         record("orphan_intervention", interventions["MODID"][x], interventions["EPISODID"][x])
-    return secure, secure_visible, triaged, corrections
+    records.secure, records.secure_visible, records.triaged, records.corrections = (
+        secure,
+        secure_visible,
+        triaged,
+        corrections,
+    )
 
 
 def _as_text(df: pl.DataFrame) -> pl.DataFrame:

@@ -2,7 +2,9 @@
 input. Real extracts are personal data and never enter the repository.
 
 Vectorised (NumPy + Polars, no per-row Python loops) and deterministic: the same
-(seed, scale, years, faults) writes byte-identical files. Scale 1.0 is about one year of
+(seed, scale, years, faults) writes byte-identical files. Written in blocks of people of at
+most BLOCK_SCALE, each appended to the files before the next is drawn, so memory does not
+grow with the scale. Scale 1.0 is about one year of
 England per year generated (~30,000 qualifying releases, ~45,000 secure episodes, ~280,000
 community episodes, ~150,000 nDelius cases in all, a few hundred accepted Enhanced RECONNECT
 referrals at two sites).
@@ -23,6 +25,7 @@ recording problem type, and lists each injected one in MANIFEST.json.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -76,10 +79,6 @@ def _choice(rng, values, n, p=None):
     return values[rng.choice(len(values), size=n, p=p)]
 
 
-def _ids(prefix: str, start: int, n: int) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(np.arange(start, start + n).astype(str), 8))
-
-
 class _People:
     """Attributors and protected characteristics for n people."""
 
@@ -125,74 +124,258 @@ def _date_or_null(values: np.ndarray, visible_to: np.datetime64 = LAST_DAY) -> l
     return list(out)
 
 
+# Blocks of at most this scale are generated and written one after another, so memory stays
+# that of one block (about 1.5 GB) whatever the scale. A landing of scale <= BLOCK_SCALE is one
+# block, drawn exactly as before blocks existed; each further block has its own random stream.
+BLOCK_SCALE = 0.5
+CRN_NUMBERS = 26 * 10**6  # a letter and six digits
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The fixed calendar: `years` financial years ending 31 March 2026, quarterly extracts."""
+
+    first_day: np.datetime64
+    extract_dates: np.ndarray
+    span_days: int
+
+    @classmethod
+    def of(cls, years: int) -> Calendar:
+        first_day = np.datetime64(f"{2026 - years}-04-01")
+        dates = np.array([np.datetime64(d) for d in _quarter_ends(first_day, LAST_DAY)], dtype="datetime64[D]")
+        return cls(first_day, dates, int((LAST_DAY - first_day).astype(int)) + 1)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The seeds the generator draws codes from."""
+
+    prisons: pl.DataFrame
+    la_codes: np.ndarray
+    la_region: np.ndarray
+    lsoas: np.ndarray
+    lsoa_weight: np.ndarray
+    substance_codes: np.ndarray
+    substance_groups: np.ndarray
+
+    @classmethod
+    def load(cls) -> Reference:
+        las, imd, subs = _seed("local_authorities"), _seed("imd"), _seed("substances")
+        return cls(
+            prisons=_seed("prisons"),
+            la_codes=las["la_code"].to_numpy().astype(str),
+            la_region=las["region_code"].to_numpy().astype(str),
+            lsoas=imd["lsoa_code"].to_numpy().astype(str),
+            lsoa_weight=11 - imd["imd_decile"].cast(pl.Int32).to_numpy(),  # leavers skew deprived
+            substance_codes=subs["substance_code"].to_numpy().astype(str),
+            substance_groups=subs["substance_group"].to_numpy().astype(str),
+        )
+
+
+class IdCounter:
+    """Record ids that go on from one block to the next, so no two blocks share an id."""
+
+    def __init__(self) -> None:
+        self.next: dict[str, int] = {}
+
+    def take(self, prefix: str, n: int, width: int = 8, first: int = 1) -> np.ndarray:
+        start = self.next.get(prefix, first)
+        self.next[prefix] = start + n
+        return np.char.add(prefix, np.char.zfill(np.arange(start, start + n).astype(str), width))
+
+
+@dataclass
+class Block:
+    """One block of people: its share of the scale, its random stream and where ids go on."""
+
+    rng: np.random.Generator
+    scale: float
+    years: int
+    index: int
+    count: int
+    calendar: Calendar
+    ref: Reference
+    ids: IdCounter
+
+
+@dataclass
+class Table:
+    """One extract's records, with the date each becomes complete (its file) and the date it
+    was first known (no file before it); `corrections` marks records first sent wrong."""
+
+    columns: dict
+    visible: np.ndarray
+    created: np.ndarray
+    corrections: np.ndarray | None = None
+
+
+@dataclass
+class Releases:
+    """Secure episodes and what the rest of the records hang on them."""
+
+    people: _People
+    person: np.ndarray
+    exit_dt: np.ndarray
+    estab: np.ndarray
+    exitdest: np.ndarray
+    exit_region: np.ndarray
+    custody_days: np.ndarray
+    triaged: np.ndarray
+    pattern: np.ndarray
+    drug1: np.ndarray
+    drug2: np.ndarray
+    inreach: np.ndarray
+    kind: np.ndarray
+    lsoa: np.ndarray
+    qualifying: np.ndarray
+    secure: dict
+    secure_visible: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.person)
+
+
+@dataclass
+class Engagement:
+    """Who starts structured treatment after release, and when (rows of `Releases`)."""
+
+    engaged: np.ndarray
+    late: np.ndarray
+    outcome: np.ndarray
+    p_engage: np.ndarray
+    comm_rows: np.ndarray
+    is_late: np.ndarray
+    e_exit: np.ndarray
+    modst: np.ndarray
+    refld: np.ndarray
+    triage_c: np.ndarray
+    c_utla: np.ndarray
+    rfls: np.ndarray
+
+
+@dataclass
+class Treatment:
+    """Community episodes and interventions; `n_c` community episodes come before the
+    referred-only and ER ones appended later."""
+
+    community: Table
+    interventions: Table
+    n_c: int
+
+
 def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
-    """Write a landing folder under `out`; return the manifest (also written as JSON)."""
-    rng = np.random.default_rng(config.seed)
+    """Write a landing folder under `out`; return the manifest (also written as JSON).
+
+    Block after block: each block's records are appended to the quarterly files before the
+    next block is drawn, so memory does not grow with the scale."""
     out = Path(out)
-    first_day = np.datetime64(f"{2026 - config.years}-04-01")
-    extract_dates = np.array([np.datetime64(d) for d in _quarter_ends(first_day, LAST_DAY)], dtype="datetime64[D]")
-    span_days = int((LAST_DAY - first_day).astype(int)) + 1
-    tables: dict[str, dict] = {}
-    manifest: dict = {
+    blocks = _block_scales(config.scale)
+    if config.faults > 0 and len(blocks) > 1:
+        raise ValueError(f"--faults needs --scale {BLOCK_SCALE} or less (faults are placed in one block)")
+    manifest = _new_manifest(config)
+    calendar, ref, ids = Calendar.of(config.years), Reference.load(), IdCounter()
+    _clear_landing(out)
+    for index, scale in enumerate(blocks):
+        rng = np.random.default_rng(config.seed if len(blocks) == 1 else [config.seed, index])
+        block = Block(rng, scale, config.years, index, len(blocks), calendar, ref, ids)
+        frames = _block_files(block, manifest, config.faults)
+        _append_files(out, frames, manifest)
+    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
+    write_marker(out, {"generator": "continuity generate", **asdict(config)})
+    return manifest
+
+
+def _block_scales(scale: float) -> list[float]:
+    """The scale split into equal blocks of at most BLOCK_SCALE."""
+    count = max(1, math.ceil(scale / BLOCK_SCALE - 1e-9))
+    return [scale / count] * count
+
+
+def _new_manifest(config: GeneratorConfig) -> dict:
+    return {
         "config": asdict(config),
         "rows": {},
         "quarantine": [],
         "consequential_recording_problems": [],
         "rejected_files": [],
         "recording_problems": [],
+        "natural_recording_problems": [],
     }
 
-    prisons = _seed("prisons")
-    las = _seed("local_authorities")
-    imd = _seed("imd")
-    subs = _seed("substances")
-    la_codes = las["la_code"].to_numpy().astype(str)
-    la_region = las["region_code"].to_numpy().astype(str)
-    lsoas = imd["lsoa_code"].to_numpy().astype(str)
-    lsoa_weight = 11 - imd["imd_decile"].cast(pl.Int32).to_numpy()  # leavers skew deprived
 
-    # --- releases and secure episodes ----------------------------------------------------
-    n_rel = max(20, round(45000 * config.scale * config.years))
+def _clear_landing(out: Path) -> None:
+    """Files are appended block by block: start from no extract file of an earlier run."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in EXTRACTS_BY_NAME:
+        for old in (out / name).glob(f"{name}_*.csv"):
+            old.unlink()
+
+
+def _block_files(block: Block, manifest: dict, faults: float) -> dict[str, dict]:
+    """Every extract's quarterly files for one block of people (data frames by extract date)."""
+    releases = _releases(block)
+    engagement = _engagement(block, releases)
+    treatment = _treatment(block, releases, engagement)
+    community, interventions = treatment.community, treatment.interventions
+    _referred_not_started(block, releases, engagement, community, interventions)
+    ndelius, oasys, contacts, er_extra = _probation(block, releases)
+    if er_extra is not None:
+        _er_treatment(block, er_extra, community, interventions)
+    # releases to Wales are recording problem 6 as the spec reads it
+    manifest["natural_recording_problems"] += [
+        {"issue_type": "missing_exit_data", "record_id": str(releases.secure["EPISODID"][i])}
+        for i in np.flatnonzero(releases.kind == "wales")
+    ]
+    corrections = releases.qualifying & (block.rng.random(releases.n) < 0.02)
+    secure = Table(releases.secure, releases.secure_visible, releases.triaged, corrections)
+    if faults > 0:
+        secure = _with_recording_problems(block, faults, manifest, releases, engagement, secure, treatment)
+    tables = {"ndtms_secure": secure, "ndtms_community": community, "ndtms_interventions": interventions}
+    tables |= {"ndelius_cases": ndelius, "ndelius_oasys": oasys, "er_contacts": contacts}
+    frames = {name: _to_files(name, table, block.calendar.extract_dates, block.rng) for name, table in tables.items()}
+    if faults > 0:
+        from pipelines.dev.faults import inject_contract_violations
+
+        inject_contract_violations(frames, manifest, block.rng, faults, block.calendar.extract_dates)
+    return frames
+
+
+def _append_files(out: Path, frames: dict[str, dict], manifest: dict) -> None:
+    """Append one block's files to the landing folder (the header only in a new file)."""
+    for name, files in frames.items():
+        folder = out / name
+        folder.mkdir(exist_ok=True)
+        rows = sum(df.height for df in files.values() if not isinstance(df, bytes))
+        manifest["rows"][name] = manifest["rows"].get(name, 0) + rows
+        for extract_date, df in files.items():
+            path = folder / f"{name}_{str(extract_date).replace('-', '')}.csv"
+            if isinstance(df, bytes):
+                path.write_bytes(df)
+                continue
+            exists = path.exists()
+            with open(path, "ab") as handle:
+                df.write_csv(handle, include_header=not exists, date_format="%Y-%m-%d", null_value="")
+
+
+def _releases(block: Block) -> Releases:
+    """Releases and their secure episodes: who, when, from where, to where, using what."""
+    rng, cal, ref = block.rng, block.calendar, block.ref
+    n_rel = max(20, round(45000 * block.scale * block.years))
     n_people = max(10, round(n_rel * 0.9))
     people = _People(rng, n_people)
     person = np.concatenate([np.arange(n_people), rng.integers(0, n_people, n_rel - n_people)])
-    exit_dt = first_day + _days(rng, 0, span_days - 1, n_rel)
+    exit_dt = cal.first_day + _days(rng, 0, cal.span_days - 1, n_rel)
     repeat = np.arange(n_rel) >= n_people  # a second release of the same person
     exit_dt = np.where(repeat, exit_dt[person] + _days(rng, 120, 500, n_rel), exit_dt)
     keep = exit_dt <= LAST_DAY + np.timedelta64(60, "D")
     person, exit_dt = person[keep], exit_dt[keep]
     n_rel = len(person)
-    prison_size = rng.gamma(2.0, 1.0, prisons.height)
-    estab_idx = rng.choice(prisons.height, n_rel, p=prison_size / prison_size.sum())
-    estab = prisons["estab_code"].to_numpy().astype(str)[estab_idx]
-    prison_region = prisons["region_code"].to_numpy().astype(str)[estab_idx]
-    # most people are released to an LA in the prison's region
-    same_region = rng.random(n_rel) < 0.75
-    la_pick = rng.integers(0, len(la_codes), n_rel)
-    exitdest = la_codes[la_pick]
-    for region in np.unique(prison_region):
-        rows = np.flatnonzero((prison_region == region) & same_region)
-        candidates = np.flatnonzero(la_region == region)
-        exitdest[rows] = la_codes[rng.choice(candidates, len(rows))]
-    exit_region = la_region[np.searchsorted(la_codes, exitdest)]
+    estab, exitdest, exit_region = _prisons_and_destinations(rng, ref, n_rel)
     custody_days = np.clip(rng.lognormal(4.7, 0.9, n_rel), 14, 3000).astype(int)
     recep = exit_dt - custody_days.astype("timedelta64[D]")
-    triaged = recep + _days(rng, 0, 10, n_rel)
-    triaged = np.minimum(triaged, exit_dt)
-    groups = subs["substance_group"].to_numpy().astype(str)
-    codes = subs["substance_code"].to_numpy().astype(str)
-    opiates, non_opiates, alcohol = (codes[groups == g] for g in ("opiate", "non_opiate", "alcohol"))
-    pattern = _choice(rng, ["opiate", "mixed", "non_opiate", "alcohol"], n_rel, [0.55, 0.15, 0.18, 0.12])
-    drug1 = np.where(
-        pattern == "opiate",
-        _choice(rng, opiates, n_rel, [1, 8, 1]),
-        np.where(pattern == "alcohol", "7000", _choice(rng, non_opiates, n_rel)),
-    )
-    drug1 = np.where(pattern == "mixed", _choice(rng, non_opiates, n_rel), drug1)
-    drug2 = np.where(
-        pattern == "mixed", "7000", np.where((pattern == "opiate") & (rng.random(n_rel) < 0.6), "3201", "")
-    )
-    drug3 = np.where((pattern == "opiate") & (rng.random(n_rel) < 0.2), "7000", "")
+    triaged = np.minimum(recep + _days(rng, 0, 10, n_rel), exit_dt)
+    pattern, drug1, drug2, drug3 = _substances(rng, ref, n_rel)
     inreach = rng.random(n_rel) < 0.28
     # what happens at the end of the secure episode: ~2/3 are qualifying releases
     kind = _choice(rng, ["release", "trn", "other_reason", "wales", "custody"], n_rel, [0.68, 0.06, 0.15, 0.03, 0.08])
@@ -209,22 +392,21 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     prisexrsn = np.where(kind == "trn", "TRN", np.where(kind == "custody", "", "REL"))
     exitdest = np.where(kind == "wales", _choice(rng, WELSH_LAS, n_rel), exitdest)
     age_at_exit = people.age_days[person] / 365.25
-    lsoa = _choice(rng, lsoas, n_rel, lsoa_weight)
+    lsoa = _choice(rng, ref.lsoas, n_rel, ref.lsoa_weight)
     rorstat = np.where(
         disrsn == "83",
         _choice(rng, ["1", "2"], n_rel, [0.6, 0.4]),
         _choice(rng, ["", "3", "4"], n_rel, [0.5, 0.2, 0.3]),
     )
-    secure_id = _ids("S", 1, n_rel)
+    secure_id = block.ids.take("S", n_rel)
     # still in custody at the final extract: no discharge or exit recorded yet
     in_custody = (kind == "custody") | (exit_dt > LAST_DAY)
-    pfields = people.frame(person, exit_dt)
     secure = {
         "EPISODID": secure_id,
         "AGNCY": np.char.add("P", estab),
         "ESTAB": estab,
         "CLIENT": np.char.add("PC", np.char.zfill(rng.integers(1, 10**7, n_rel).astype(str), 7)),
-        **pfields,
+        **people.frame(person, exit_dt),
         "RECEPDT": recep,
         "TRIAGED": triaged,
         "DRUG1": drug1,
@@ -239,23 +421,79 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
         "LSOA": np.where(in_custody, "", lsoa),
         "INREACH": np.where(in_custody, "", np.where(inreach, "Y", "N")),
     }
-    secure_visible = np.where(in_custody, triaged, exit_dt)
+    return Releases(
+        people=people,
+        person=person,
+        exit_dt=exit_dt,
+        estab=estab,
+        exitdest=exitdest,
+        exit_region=exit_region,
+        custody_days=custody_days,
+        triaged=triaged,
+        pattern=pattern,
+        drug1=drug1,
+        drug2=drug2,
+        inreach=inreach,
+        kind=kind,
+        lsoa=lsoa,
+        qualifying=(kind == "release") & (age_at_exit >= 18),
+        secure=secure,
+        secure_visible=np.where(in_custody, triaged, exit_dt),
+    )
 
-    # --- engagement: who starts structured treatment, and when -----------------------------
-    base = np.vectorize(REGION_BASE.get)(exit_region)
+
+def _prisons_and_destinations(rng, ref: Reference, n_rel: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The prison of each release (sizes vary), and the LA released to: most go to an LA in
+    the prison's region. Returns establishment, destination LA and its region."""
+    prisons = ref.prisons
+    prison_size = rng.gamma(2.0, 1.0, prisons.height)
+    estab_idx = rng.choice(prisons.height, n_rel, p=prison_size / prison_size.sum())
+    estab = prisons["estab_code"].to_numpy().astype(str)[estab_idx]
+    prison_region = prisons["region_code"].to_numpy().astype(str)[estab_idx]
+    same_region = rng.random(n_rel) < 0.75
+    la_pick = rng.integers(0, len(ref.la_codes), n_rel)
+    exitdest = ref.la_codes[la_pick]
+    for region in np.unique(prison_region):
+        rows = np.flatnonzero((prison_region == region) & same_region)
+        candidates = np.flatnonzero(ref.la_region == region)
+        exitdest[rows] = ref.la_codes[rng.choice(candidates, len(rows))]
+    return estab, exitdest, ref.la_region[np.searchsorted(ref.la_codes, exitdest)]
+
+
+def _substances(rng, ref: Reference, n_rel: int) -> tuple[np.ndarray, ...]:
+    """The pattern of use and the three substance codes of each release."""
+    codes, groups = ref.substance_codes, ref.substance_groups
+    opiates, non_opiates = codes[groups == "opiate"], codes[groups == "non_opiate"]
+    pattern = _choice(rng, ["opiate", "mixed", "non_opiate", "alcohol"], n_rel, [0.55, 0.15, 0.18, 0.12])
+    drug1 = np.where(
+        pattern == "opiate",
+        _choice(rng, opiates, n_rel, [1, 8, 1]),
+        np.where(pattern == "alcohol", "7000", _choice(rng, non_opiates, n_rel)),
+    )
+    drug1 = np.where(pattern == "mixed", _choice(rng, non_opiates, n_rel), drug1)
+    drug2 = np.where(
+        pattern == "mixed", "7000", np.where((pattern == "opiate") & (rng.random(n_rel) < 0.6), "3201", "")
+    )
+    drug3 = np.where((pattern == "opiate") & (rng.random(n_rel) < 0.2), "7000", "")
+    return pattern, drug1, drug2, drug3
+
+
+def _engagement(block: Block, r: Releases) -> Engagement:
+    """Who starts structured treatment, and when: within the window or later."""
+    rng = block.rng
+    base = np.vectorize(REGION_BASE.get)(r.exit_region)
     mult = (
-        np.where(inreach, 1.55, 0.85)
-        * np.select([pattern == "opiate", pattern == "mixed", pattern == "non_opiate"], [1.12, 0.9, 0.82], 0.78)
-        * np.where(custody_days < 90, 0.92, np.where(custody_days > 365, 1.05, 1.0))
+        np.where(r.inreach, 1.55, 0.85)
+        * np.select([r.pattern == "opiate", r.pattern == "mixed", r.pattern == "non_opiate"], [1.12, 0.9, 0.82], 0.78)
+        * np.where(r.custody_days < 90, 0.92, np.where(r.custody_days > 365, 1.05, 1.0))
     )
     p_engage = np.clip(base * mult, 0.02, 0.95)
-    qualifying = (kind == "release") & (age_at_exit >= 18)
-    outcome = rng.random(n_rel)
-    engaged = qualifying & (outcome < p_engage)
-    late = qualifying & ~engaged & (outcome < p_engage + 0.18)  # starts after the window
+    outcome = rng.random(r.n)
+    engaged = r.qualifying & (outcome < p_engage)
+    late = r.qualifying & ~engaged & (outcome < p_engage + 0.18)  # starts after the window
     comm_rows = np.flatnonzero(engaged | late)
     m = len(comm_rows)
-    e_exit = exit_dt[comm_rows]
+    e_exit = r.exit_dt[comm_rows]
     is_late = late[comm_rows]
     start_offset = np.where(is_late, rng.integers(30, 120, m), np.minimum(rng.geometric(0.15, m) - 1, 21))
     modst = e_exit + start_offset.astype("timedelta64[D]")
@@ -265,48 +503,58 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     triage_c = np.maximum(np.maximum(refld, e_exit), modst - _days(rng, 0, 3, m))
     triage_c = np.minimum(triage_c, modst)
     other_la = rng.random(m) < 0.05
-    c_utla = np.where(other_la, _choice(rng, la_codes, m), exitdest[comm_rows])
+    c_utla = np.where(other_la, _choice(rng, block.ref.la_codes, m), r.exitdest[comm_rows])
     rfls = np.where(
         is_late,
         _choice(rng, ["PRO", "SLF", "GP"], m),
         _choice(rng, ["PRI", "PRO", "SLF", "OTH"], m, [0.7, 0.15, 0.1, 0.05]),
     )
+    return Engagement(
+        engaged, late, outcome, p_engage, comm_rows, is_late, e_exit, modst, refld, triage_c, c_utla, rfls
+    )
 
-    # --- background community episodes (people who were not in these prisons) ------------
-    n_bg = max(10, round(280000 * config.scale * config.years) - m)
+
+def _treatment(block: Block, r: Releases, e: Engagement) -> Treatment:
+    """Community episodes (the released people's, and background ones of people who were not
+    in these prisons) with their interventions; and how many episodes there are."""
+    rng, cal, ref = block.rng, block.calendar, block.ref
+    m = len(e.comm_rows)
+    n_bg = max(10, round(280000 * block.scale * block.years) - m)
     bg_people = _People(rng, max(10, n_bg * 2 // 3), women=0.3)
     bg_person = rng.integers(0, len(bg_people.age_days), n_bg)
-    bg_refld = first_day - np.timedelta64(180, "D") + _days(rng, 0, span_days + 150, n_bg)
+    bg_refld = cal.first_day - np.timedelta64(180, "D") + _days(rng, 0, cal.span_days + 150, n_bg)
     bg_triage = bg_refld + _days(rng, 0, 20, n_bg)
-    bg_utla = _choice(rng, la_codes, n_bg)
-
-    comm_ids = _ids("C", 1, m + n_bg)
-    cp = people.frame(person[comm_rows], e_exit)
+    bg_utla = _choice(rng, ref.la_codes, n_bg)
+    comm_ids = block.ids.take("C", m + n_bg)
+    cp = r.people.frame(r.person[e.comm_rows], e.e_exit)
     bp = bg_people.frame(bg_person, bg_refld)
-    c_refld = np.concatenate([refld, bg_refld])
-    c_triage = np.concatenate([triage_c, bg_triage])
+    c_triage = np.concatenate([e.triage_c, bg_triage])
     c_disd = c_triage + _days(rng, 60, 500, m + n_bg)
     community = {
         "EPISODID": comm_ids,
-        "AGNCY": np.char.add("A", np.char.replace(np.concatenate([c_utla, bg_utla]), "E0", "")),
+        "AGNCY": np.char.add("A", np.char.replace(np.concatenate([e.c_utla, bg_utla]), "E0", "")),
         "CLIENT": np.char.add("CC", np.char.zfill(rng.integers(1, 10**8, m + n_bg).astype(str), 8)),
         **{k: np.concatenate([cp[k], bp[k]]) for k in cp},
-        "UTLA": np.concatenate([c_utla, bg_utla]),
-        "LSOA": _choice(rng, lsoas, m + n_bg),
-        "REFLD": c_refld,
-        "RFLS": np.concatenate([rfls, _choice(rng, ["PRO", "SLF", "GP", "OTH"], n_bg, [0.15, 0.5, 0.25, 0.1])]),
+        "UTLA": np.concatenate([e.c_utla, bg_utla]),
+        "LSOA": _choice(rng, ref.lsoas, m + n_bg),
+        "REFLD": np.concatenate([e.refld, bg_refld]),
+        "RFLS": np.concatenate([e.rfls, _choice(rng, ["PRO", "SLF", "GP", "OTH"], n_bg, [0.15, 0.5, 0.25, 0.1])]),
         "TRIAGED": c_triage,
-        "DRUG1": np.concatenate([drug1[comm_rows], _choice(rng, codes, n_bg)]),
-        "DRUG2": np.concatenate([drug2[comm_rows], np.full(n_bg, "")]),
+        "DRUG1": np.concatenate([r.drug1[e.comm_rows], _choice(rng, ref.substance_codes, n_bg)]),
+        "DRUG2": np.concatenate([r.drug2[e.comm_rows], np.full(n_bg, "")]),
         "DRUG3": np.full(m + n_bg, ""),
         "DISD": c_disd,
         "DISRSN": _choice(rng, ["80", "81", "82", "85", "86"], m + n_bg, [4, 2, 1, 3, 1]),
     }
-    comm_visible = np.minimum(c_disd, LAST_DAY)
+    c_start = np.concatenate([e.modst, bg_triage + _days(rng, 0, 14, n_bg)])
+    interventions = _interventions(block, comm_ids, c_start, c_triage, c_disd)
+    return Treatment(Table(community, np.minimum(c_disd, LAST_DAY), community["REFLD"]), interventions, m + n_bg)
 
-    # --- interventions: one structured start per community episode, some recovery support --
-    n_c = m + n_bg
-    c_start = np.concatenate([modst, bg_triage + _days(rng, 0, 14, n_bg)])
+
+def _interventions(block: Block, comm_ids, c_start, c_triage, c_disd) -> Table:
+    """One structured start per community episode, and recovery support for some."""
+    rng = block.rng
+    n_c = len(comm_ids)
     structured = _choice(rng, ["01", "02", "03", "04", "05"], n_c, [45, 8, 40, 4, 3])
     extra = rng.random(n_c) < 0.35
     i_ep = np.concatenate([comm_ids, comm_ids[extra]])
@@ -316,60 +564,62 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
     i_offer = np.maximum(i_start - _days(rng, 0, 5, len(i_start)), i_ref)
     i_end = i_start + _days(rng, 30, 300, len(i_start))
     i_end = np.minimum(i_end, np.concatenate([c_disd, c_disd[extra]]))
-    interventions = {
-        "MODID": _ids("M", 1, len(i_ep)),
+    exits = _choice(rng, ["A", "B", "C"], len(i_ep), [5, 4, 1])
+    columns = {
+        "MODID": block.ids.take("M", len(i_ep)),
         "EPISODID": i_ep,
         "MODAL": i_modal,
         "REFMODDT": i_ref,
         "FAOMODDT": i_offer,
         "MODST": i_start,
         "MODEND": i_end,
-        "MODEXIT": np.where(i_end <= LAST_DAY, _choice(rng, ["A", "B", "C"], len(i_ep), [5, 4, 1]), ""),
+        "MODEXIT": np.where(i_end <= LAST_DAY, exits, ""),
     }
-    interventions["MODEXIT"] = np.where(i_end <= LAST_DAY, interventions["MODEXIT"], "")
-    int_visible = np.minimum(np.maximum(i_ref, i_start), LAST_DAY)
     # an intervention is written no earlier than the file of its episode's referral
-    int_created = i_ref
+    return Table(columns, np.minimum(np.maximum(i_ref, i_start), LAST_DAY), i_ref)
 
-    # --- referred but never started: the audit funnel's attrition points ------------------
-    # ~12% of judged releases are referred and offered an appointment they never attend, ~8%
-    # are referred and never offered one; neither is triaged, so neither is a recording problem
-    rest = qualifying & ~engaged & ~late
-    offered = rest & (outcome < p_engage + 0.30)
-    referred = rest & ~offered & (outcome < p_engage + 0.38)
+
+def _referred_not_started(block: Block, r: Releases, e: Engagement, community: Table, interventions: Table) -> None:
+    """The audit funnel's attrition points: ~12% of judged releases are referred and offered
+    an appointment they never attend, ~8% are referred and never offered one; neither is
+    triaged, so neither is a recording problem. Appended to the community and interventions."""
+    rng = block.rng
+    rest = r.qualifying & ~e.engaged & ~e.late
+    offered = rest & (e.outcome < e.p_engage + 0.30)
+    referred = rest & ~offered & (e.outcome < e.p_engage + 0.38)
     ref_rows = np.flatnonzero(offered | referred)
     k = len(ref_rows)
-    r_refld = exit_dt[ref_rows] + _days(rng, -10, 10, k)
-    rp = people.frame(person[ref_rows], exit_dt[ref_rows])
+    r_refld = r.exit_dt[ref_rows] + _days(rng, -10, 10, k)
     nat = np.datetime64("NaT")
-    ref_ids = _ids("CR", 1, k)
-    community = _append(
+    ref_ids = block.ids.take("CR", k)
+    _extend(
         community,
         {
             "EPISODID": ref_ids,
-            "AGNCY": np.char.add("A", np.char.replace(exitdest[ref_rows], "E0", "")),
+            "AGNCY": np.char.add("A", np.char.replace(r.exitdest[ref_rows], "E0", "")),
             "CLIENT": np.char.add("CC", np.char.zfill(rng.integers(1, 10**8, k).astype(str), 8)),
-            **rp,
-            "UTLA": exitdest[ref_rows],
-            "LSOA": lsoa[ref_rows],
+            **r.people.frame(r.person[ref_rows], r.exit_dt[ref_rows]),
+            "UTLA": r.exitdest[ref_rows],
+            "LSOA": r.lsoa[ref_rows],
             "REFLD": r_refld,
             "RFLS": _choice(rng, ["PRI", "PRO"], k, [0.8, 0.2]),
             "TRIAGED": np.full(k, nat),
-            "DRUG1": drug1[ref_rows],
-            "DRUG2": drug2[ref_rows],
+            "DRUG1": r.drug1[ref_rows],
+            "DRUG2": r.drug2[ref_rows],
             "DRUG3": np.full(k, ""),
             "DISD": np.full(k, nat),
             "DISRSN": np.full(k, ""),
         },
+        np.minimum(r_refld, LAST_DAY),
+        r_refld,
     )
-    comm_visible = np.concatenate([comm_visible, np.minimum(r_refld, LAST_DAY)])
     o_idx = np.flatnonzero(offered[ref_rows])
     o = len(o_idx)
     o_offer = r_refld[o_idx] + _days(rng, 1, 10, o)
-    interventions = _append(
+    _extend(
         interventions,
         {
-            "MODID": _ids("MR", 1, o),
+            "MODID": block.ids.take("MR", o),
             "EPISODID": ref_ids[o_idx],
             "MODAL": _choice(rng, ["01", "03"], o),
             "REFMODDT": r_refld[o_idx],
@@ -378,108 +628,80 @@ def generate(out: Path, config: GeneratorConfig = GeneratorConfig()) -> dict:
             "MODEND": np.full(o, nat),
             "MODEXIT": np.full(o, ""),
         },
+        np.minimum(o_offer, LAST_DAY),
+        r_refld[o_idx],
     )
-    int_visible = np.concatenate([int_visible, np.minimum(o_offer, LAST_DAY)])
-    int_created = np.concatenate([int_created, r_refld[o_idx]])
 
-    # --- nDelius cases, OASys and Enhanced RECONNECT --------------------------------------
-    ndelius, oasys, contacts, er_extra = _probation(
-        rng, config, people, person, exit_dt, estab, exitdest, qualifying, first_day, span_days, lsoas
+
+def _er_treatment(block: Block, er_extra: dict, community: Table, interventions: Table) -> None:
+    """ER people with a substance misuse need: a share start structured treatment."""
+    n_er = len(er_extra["REFLD"])
+    nat = np.datetime64("NaT")
+    er_ids = block.ids.take("C", n_er)
+    columns = {k: er_extra.get(k) for k in community.columns}
+    columns.update(
+        {
+            "EPISODID": er_ids,
+            "AGNCY": np.full(n_er, "AER"),
+            "CLIENT": block.ids.take("CE", n_er, width=7, first=0),
+            "LSOA": np.full(n_er, ""),
+            "RFLS": np.full(n_er, "PRO"),
+            "DRUG1": np.full(n_er, "1011"),
+            "DRUG2": np.full(n_er, ""),
+            "DRUG3": np.full(n_er, ""),
+            "DISD": np.full(n_er, nat),
+            "DISRSN": np.full(n_er, ""),
+        }
     )
-    # ER people with a substance misuse need: a share start structured treatment
-    if er_extra is not None:
-        n_er = len(er_extra["REFLD"])
-        er_ids = _ids("C", n_c + 1, n_er)
-        community_er = {k: er_extra.get(k) for k in community}
-        community_er.update(
-            {
-                "EPISODID": er_ids,
-                "AGNCY": np.full(n_er, "AER"),
-                "CLIENT": np.char.add("CE", np.char.zfill(np.arange(n_er).astype(str), 7)),
-                "LSOA": np.full(n_er, ""),
-                "RFLS": np.full(n_er, "PRO"),
-                "DRUG1": np.full(n_er, "1011"),
-                "DRUG2": np.full(n_er, ""),
-                "DRUG3": np.full(n_er, ""),
-                "DISD": np.full(n_er, np.datetime64("NaT")),
-                "DISRSN": np.full(n_er, ""),
-            }
-        )
-        community = {k: np.concatenate([community[k], community_er[k]]) for k in community}
-        comm_visible = np.concatenate([comm_visible, np.minimum(er_extra["MODST"], LAST_DAY)])
-        er_modids = _ids("M", len(i_ep) + 1, n_er)
-        int_er = {
-            "MODID": er_modids,
+    started = np.minimum(er_extra["MODST"], LAST_DAY)
+    _extend(community, columns, started, er_extra["REFLD"])
+    _extend(
+        interventions,
+        {
+            "MODID": block.ids.take("M", n_er),
             "EPISODID": er_ids,
             "MODAL": np.full(n_er, "01"),
             "REFMODDT": er_extra["TRIAGED"],
             "FAOMODDT": er_extra["MODST"],
             "MODST": er_extra["MODST"],
-            "MODEND": np.full(n_er, np.datetime64("NaT")),
+            "MODEND": np.full(n_er, nat),
             "MODEXIT": np.full(n_er, ""),
-        }
-        interventions = {k: np.concatenate([interventions[k], int_er[k]]) for k in interventions}
-        int_visible = np.concatenate([int_visible, np.minimum(er_extra["MODST"], LAST_DAY)])
-        int_created = np.concatenate([int_created, er_extra["TRIAGED"]])
-
-    # --- releases to Wales are recording problem 6 as the spec reads it ----------------------
-    wales = np.flatnonzero(kind == "wales")
-    manifest["natural_recording_problems"] = [
-        {"issue_type": "missing_exit_data", "record_id": str(secure_id[i])} for i in wales
-    ]
-    corrections = qualifying & (rng.random(n_rel) < 0.02)
-    if config.faults > 0:
-        from pipelines.dev.faults import inject_recording_problems
-
-        engaged_js = np.flatnonzero(~is_late & (e_exit <= LAST_DAY - np.timedelta64(60, "D")))
-        secure, secure_visible, triaged, corrections = inject_recording_problems(
-            rng,
-            config.faults,
-            manifest,
-            secure,
-            community,
-            interventions,
-            secure_visible,
-            comm_visible,
-            triaged,
-            corrections,
-            qualifying & (exit_dt <= LAST_DAY - np.timedelta64(60, "D")),
-            comm_rows,
-            engaged_js,
-            triage_c,
-            n_c,
-        )
-
-    # --- write quarterly files ------------------------------------------------------------
-    tables["ndtms_secure"] = (secure, secure_visible, triaged, corrections)
-    tables["ndtms_community"] = (community, comm_visible, community["REFLD"], None)
-    tables["ndtms_interventions"] = (interventions, int_visible, int_created, None)
-    tables.update(
-        {k: v for k, v in {"ndelius_cases": ndelius, "ndelius_oasys": oasys, "er_contacts": contacts}.items()}
+        },
+        started,
+        er_extra["TRIAGED"],
     )
-    frames = {name: _to_files(name, *spec, extract_dates, rng) for name, spec in tables.items()}
-    if config.faults > 0:
-        from pipelines.dev.faults import inject_contract_violations
-
-        inject_contract_violations(frames, manifest, rng, config.faults, extract_dates)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, files in frames.items():
-        folder = out / name
-        folder.mkdir(exist_ok=True)
-        manifest["rows"][name] = sum(df.height for df in files.values() if not isinstance(df, bytes))
-        for extract_date, df in files.items():
-            path = folder / f"{name}_{str(extract_date).replace('-', '')}.csv"
-            if isinstance(df, bytes):
-                path.write_bytes(df)
-            else:
-                df.write_csv(path, date_format="%Y-%m-%d", null_value="")
-    (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, default=str) + "\n")
-    write_marker(out, {"generator": "continuity generate", **asdict(config)})
-    return manifest
 
 
-def _append(a: dict, b: dict) -> dict:
-    return {k: np.concatenate([a[k], np.asarray(b[k])]) for k in a}
+def _extend(table: Table, columns: dict, visible: np.ndarray, created: np.ndarray) -> None:
+    """Append records (the same columns) to a table."""
+    table.columns = {k: np.concatenate([table.columns[k], np.asarray(columns[k])]) for k in table.columns}
+    table.visible = np.concatenate([table.visible, visible])
+    table.created = np.concatenate([table.created, created])
+
+
+def _with_recording_problems(
+    block: Block, rate: float, manifest: dict, r: Releases, e: Engagement, secure: Table, treatment: Treatment
+) -> Table:
+    """Every recording problem type injected (pipelines/dev/faults.py); the secure table
+    returned (type 4 adds secure episodes)."""
+    from pipelines.dev.faults import Records, inject_recording_problems
+
+    records = Records(
+        secure=secure.columns,
+        community=treatment.community.columns,
+        interventions=treatment.interventions.columns,
+        secure_visible=secure.visible,
+        comm_visible=treatment.community.visible,
+        triaged=secure.created,
+        corrections=secure.corrections,
+        judged=r.qualifying & (r.exit_dt <= LAST_DAY - np.timedelta64(60, "D")),
+        comm_rows=e.comm_rows,
+        engaged_js=np.flatnonzero(~e.is_late & (e.e_exit <= LAST_DAY - np.timedelta64(60, "D"))),
+        triage_c=e.triage_c,
+        n_c=treatment.n_c,
+    )
+    inject_recording_problems(block.rng, rate, manifest, records)
+    return Table(records.secure, records.secure_visible, records.triaged, records.corrections)
 
 
 def _quarter_ends(first: np.datetime64, last: np.datetime64) -> list[str]:
@@ -496,9 +718,10 @@ def _quarter_ends(first: np.datetime64, last: np.datetime64) -> list[str]:
         out.append(str(end))
 
 
-def _to_files(name, columns, visible, created, corrections, extract_dates, rng):
+def _to_files(name: str, table: Table, extract_dates: np.ndarray, rng) -> dict:
     """Split one table's records into quarterly files by the date each becomes complete."""
     extract = EXTRACTS_BY_NAME[name]
+    columns, visible, created, corrections = table.columns, table.visible, table.created, table.corrections
     visible = np.minimum(visible, LAST_DAY)
     keep = created <= LAST_DAY
     file_idx = np.searchsorted(extract_dates, visible)
@@ -524,9 +747,13 @@ def _to_files(name, columns, visible, created, corrections, extract_dates, rng):
     }
 
 
-def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying, first_day, span_days, lsoas):
-    """nDelius cases (some are the released people), OASys, and ER contacts."""
-    n_cases = max(20, round(150000 * config.scale))
+def _probation(block: Block, r: Releases):
+    """nDelius cases (some are the released people), OASys, and ER contacts; and the ER
+    people who start structured treatment."""
+    rng, first_day, span_days, lsoas = block.rng, block.calendar.first_day, block.calendar.span_days, block.ref.lsoas
+    people, person, exit_dt, estab, exitdest = r.people, r.person, r.exit_dt, r.estab, r.exitdest
+    qualifying = r.qualifying
+    n_cases = max(20, round(150000 * block.scale))
     released_people = np.unique(person[qualifying])
     n_linked = min(len(released_people), n_cases // 3)
     linked = rng.choice(released_people, n_linked, replace=False)
@@ -544,7 +771,7 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
     bg_rel = first_day + _days(rng, -365, span_days, n_bg)
     bg_released = rng.random(n_bg) < 0.7
     # ER: a few hundred referrals at scale 1 (at least 40), most accepted
-    n_er = max(40, round(400 * config.scale))
+    n_er = max(40, round(400 * block.scale))
     er = _People(rng, n_er)
     er_ref = first_day + _days(rng, 0, span_days - 60, n_er)
     er_rel = er_ref + _days(rng, 0, 180, n_er)
@@ -558,7 +785,8 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
     bp = bg.frame(np.arange(n_bg), bg_rel)
     ep = er.frame(np.arange(n_er), er_rel)
     total = n_link + n_bg + n_er
-    crn_numbers = rng.choice(26 * 10**6, total, replace=False)
+    # blocks share out the CRNs: block i of n takes the numbers i, i + n, i + 2n, ...
+    crn_numbers = block.index + block.count * rng.choice(CRN_NUMBERS // block.count, total, replace=False)
     crn = np.char.add(LETTERS[crn_numbers // 10**6], np.char.zfill((crn_numbers % 10**6).astype(str), 6))
     nat = np.datetime64("NaT")
     reldt = np.concatenate([df["d"].to_numpy().astype("datetime64[D]"), np.where(bg_released, bg_rel, nat), er_rel])
@@ -626,7 +854,7 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
     )
     n_o = len(o_crn)
     oasys = {
-        "ASSID": _ids("OA", 1, n_o),
+        "ASSID": block.ids.take("OA", n_o),
         "CRN": o_crn,
         "ASSDT": o_dt,
         "OGRS3": o_ogrs.astype(str),
@@ -667,7 +895,7 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
     )
     sel = np.flatnonzero(exists)
     contacts = {
-        "CONTID": _ids("K", 1, len(sel)),
+        "CONTID": block.ids.take("K", len(sel)),
         "CRN": er_crn[c_person][sel],
         "CONTDT": when[sel],
         "CONTTYPE": ctype[sel],
@@ -676,8 +904,8 @@ def _probation(rng, config, people, person, exit_dt, estab, exitdest, qualifying
         "WEMWBS": np.where(attended, wemwbs, "")[sel],
     }
     return (
-        (cases, case_visible, case_created, None),
-        (oasys, oasys["ASSDT"], oasys["ASSDT"], None),
-        (contacts, contacts["CONTDT"], contacts["CONTDT"], None),
+        Table(cases, case_visible, case_created),
+        Table(oasys, oasys["ASSDT"], oasys["ASSDT"]),
+        Table(contacts, contacts["CONTDT"], contacts["CONTDT"]),
         er_extra,
     )
