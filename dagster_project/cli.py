@@ -167,6 +167,20 @@ def _mart_rows(con, sql: str) -> list:
 QUARANTINE_EXAMPLES = 10
 
 
+C20_SQL = (
+    "select period_start, numerator, denominator, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
+    "from marts.phof_c20 where geography_type = 'england' and period_type = 'financial_year' order by period_start"
+)
+PROBLEMS_SQL = (
+    "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
+    "from marts.recording_issues group by issue_type order by issue_type"
+)
+ER_SQL = (
+    "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
+    "from marts.er_outcomes_summary where outcome = 'successful_outcome' and priority_group = 'all' order by site"
+)
+
+
 def summarise(result, settings: Settings, since: datetime) -> list[str]:
     """The short run summary: rows per extract, this run's rejections and quarantined lines,
     the recording problems and the headline figures. Text from data is escaped by `say`."""
@@ -179,61 +193,70 @@ def summarise(result, settings: Settings, since: datetime) -> list[str]:
             lines.append(f"  {m.metadata['summary'].value}")
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        rejected = con.execute(
-            "select source_file, reason from raw.rejected_files where rejected_at >= ? order by source_file",
-            [since],
-        ).fetchall()
-        quarantined = con.execute(
-            "select source_file, line_number, reason from raw.quarantine where quarantined_at >= ? "
-            f"order by source_file, line_number limit {QUARANTINE_EXAMPLES}",
-            [since],
-        ).fetchall()
-        total_q = con.execute("select count(*) from raw.quarantine where quarantined_at >= ?", [since]).fetchall()[0][0]
-        for source_file, reason in rejected:
-            lines.append(f"  rejected file {source_file}: {reason}")
-        if total_q:
-            shown = f"the first {len(quarantined)}" if total_q > len(quarantined) else "each"
-            lines.append(f"  {total_q:,} quarantined line(s) in raw.quarantine; {shown}:")
-            lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
-        c20 = _mart_rows(
-            con,
-            "select period_start, numerator, denominator, pending, value_pct, "
-            "lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
-            "where geography_type = 'england' and period_type = 'financial_year' order by period_start",
-        )
-        problems = _mart_rows(
-            con,
-            "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
-            "from marts.recording_issues group by issue_type order by issue_type",
-        )
-        er = _mart_rows(
-            con,
-            "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
-            "from marts.er_outcomes_summary where outcome = 'successful_outcome' and priority_group = 'all' "
-            "order by site",
-        )
+        lines += _rejection_lines(con, since)
+        c20, problems, er = (_mart_rows(con, sql) for sql in (C20_SQL, PROBLEMS_SQL, ER_SQL))
     finally:
         con.close()
-    if problems:
-        lines.append("Recording problems (marts.recording_issues; releases a fix would engage):")
-        lines.append("  " + ", ".join(f"{t} {n:,}" + (f" ({w:,} would engage)" if w else "") for t, n, w in problems))
-    if c20:
-        lines.append("PHOF 2.16 / C20, England, by financial year (engaged within 21 days):")
-        for start, num, den, pending, value, lo, hi in c20:
-            label = f"{start.year}-{str(start.year + 1)[2:]}"
-            if value is None:
-                lines.append(f"  {label}: no judged releases yet ({pending} pending)")
-            else:
-                lines.append(
-                    f"  {label}: {value:.1f}% ({lo:.1f}% to {hi:.1f}%), {num} of {den} releases"
-                    + (f", {pending} pending" if pending else "")
-                )
-    if er:
-        lines.append("Enhanced RECONNECT successful outcome by site (need met or engaged at 12 months):")
-        for site, model, achieved, n, pending, value, lo, hi in er:
-            rate = f"{value:.1f}% ({lo:.1f}% to {hi:.1f}%), {achieved} of {n}" if n else "no one judged yet"
-            lines.append(f"  {site} ({model}): {rate}" + (f", {pending} pending" if pending else ""))
+    return lines + _problem_lines(problems) + _c20_lines(c20) + _er_lines(er)
+
+
+def _rejection_lines(con, since: datetime) -> list[str]:
+    """This run's rejected files, and its quarantined lines (the first few of them)."""
+    rejected = con.execute(
+        "select source_file, reason from raw.rejected_files where rejected_at >= ? order by source_file", [since]
+    ).fetchall()
+    quarantined = con.execute(
+        "select source_file, line_number, reason from raw.quarantine where quarantined_at >= ? "
+        f"order by source_file, line_number limit {QUARANTINE_EXAMPLES}",
+        [since],
+    ).fetchall()
+    total_q = con.execute("select count(*) from raw.quarantine where quarantined_at >= ?", [since]).fetchall()[0][0]
+    lines = [f"  rejected file {source_file}: {reason}" for source_file, reason in rejected]
+    if total_q:
+        shown = f"the first {len(quarantined)}" if total_q > len(quarantined) else "each"
+        lines.append(f"  {total_q:,} quarantined line(s) in raw.quarantine; {shown}:")
+        lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
     return lines
+
+
+def _problem_lines(problems: list) -> list[str]:
+    if not problems:
+        return []
+    counts = ", ".join(f"{t} {n:,}" + (f" ({w:,} would engage)" if w else "") for t, n, w in problems)
+    return ["Recording problems (marts.recording_issues; releases a fix would engage):", f"  {counts}"]
+
+
+def _c20_lines(c20: list) -> list[str]:
+    if not c20:
+        return []
+    lines = [f"PHOF 2.16 / C20, England, by financial year (engaged within {window_days()} days):"]
+    for start, num, den, pending, value, lo, hi in c20:
+        label = f"{start.year}-{str(start.year + 1)[2:]}"
+        if value is None:
+            lines.append(f"  {label}: no judged releases yet ({pending} pending)")
+        else:
+            lines.append(
+                f"  {label}: {value:.1f}% ({lo:.1f}% to {hi:.1f}%), {num} of {den} releases"
+                + (f", {pending} pending" if pending else "")
+            )
+    return lines
+
+
+def _er_lines(er: list) -> list[str]:
+    if not er:
+        return []
+    lines = ["Enhanced RECONNECT successful outcome by site (need met or engaged at 12 months):"]
+    for site, model, achieved, n, pending, value, lo, hi in er:
+        rate = f"{value:.1f}% ({lo:.1f}% to {hi:.1f}%), {achieved} of {n}" if n else "no one judged yet"
+        lines.append(f"  {site} ({model}): {rate}" + (f", {pending} pending" if pending else ""))
+    return lines
+
+
+def window_days() -> int:
+    """The engagement window of C20 (the dbt var `engagement_window_days`)."""
+    from pipelines.disclosure import project_vars
+
+    return int(project_vars()["engagement_window_days"])
 
 
 def say(lines: list[str], stream=None) -> None:
@@ -540,23 +563,7 @@ def _output_flags() -> argparse.ArgumentParser:
     return flags
 
 
-def build_parser() -> argparse.ArgumentParser:
-    flags = _output_flags()
-    parser = argparse.ArgumentParser(
-        prog="continuity", description=__doc__, epilog=EXIT_CODES, formatter_class=HelpFormatter, parents=[flags]
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text[0].upper() + help_text[1:] + ".",
-            epilog=EXIT_CODES,
-            formatter_class=HelpFormatter,
-            parents=[flags],
-        )
-
+def _run_command(command) -> None:
     run = command("run", "load a landing folder, build every mart, check it and publish it if every check passes")
     run.add_argument(
         "--landing", default=str(PROJECT_DIR / "data" / "landing"), help="the folder of extract CSVs to load"
@@ -586,6 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+
+def _gen_command(command) -> None:
     gen = command("generate", "write a synthetic landing folder (the demo sample is --scale 0.12)")
     gen.add_argument("--out", required=True, help="the landing folder to write (required)")
     gen.add_argument("--seed", type=int, default=2016, help="random seed: the same seed writes the same files")
@@ -596,6 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(func=cmd_generate)
 
+
+def _report_command(command) -> None:
     report = command("report", "rebuild the slide pack and easy-read summary from a publication")
     report.add_argument(
         "--published", default=str(PROJECT_DIR / "warehouse" / "published"), help="the publication folder to read"
@@ -607,6 +618,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=cmd_report)
 
+
+def _spark_command(command) -> None:
     spark = command("spark-check", "build on DuckDB and on Spark from one landing folder and compare every mart")
     spark.add_argument(
         "--landing", default=str(PROJECT_DIR / "data" / "landing"), help="the folder of extract CSVs to load"
@@ -616,6 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spark.set_defaults(func=cmd_spark_check)
 
+
+def _withdraw_command(command) -> None:
     withdraw = command("withdraw", "take back a loaded file: its rows stop counting from the next run")
     withdraw.add_argument("file", help="the landing file, or its name as in raw.loaded_files (extract/file.csv)")
     withdraw.add_argument("--reason", required=True, help="why, recorded with who and when (required)")
@@ -625,6 +640,8 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="the DuckDB warehouse file")
     withdraw.set_defaults(func=cmd_withdraw)
 
+
+def _imd_command(command) -> None:
     imd = command("imd", "check the official IoD2019 File 7 CSV and make it the IMD the next run uses")
     imd.add_argument("--file7", required=True, help="the File 7 CSV as downloaded from GOV.UK (required)")
     imd.add_argument(
@@ -638,6 +655,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="write lsoa_code,imd_decile to this CSV instead of loading the warehouse (default: none)",
     )
     imd.set_defaults(func=cmd_imd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    flags = _output_flags()
+    parser = argparse.ArgumentParser(
+        prog="continuity", description=__doc__, epilog=EXIT_CODES, formatter_class=HelpFormatter, parents=[flags]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=EXIT_CODES,
+            formatter_class=HelpFormatter,
+            parents=[flags],
+        )
+
+    _run_command(command)
+    _gen_command(command)
+    _report_command(command)
+    _spark_command(command)
+    _withdraw_command(command)
+    _imd_command(command)
     return parser
 
 
