@@ -31,7 +31,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     output = Path(args.output).resolve() if args.output else warehouse.parent
     defaults = Settings.from_env()
     target = getattr(args, "dbt_target", None) or defaults.dbt_target
-    return Settings(Path(args.landing).resolve(), warehouse, output, target, defaults.memory_limit)
+    return Settings(
+        Path(args.landing).resolve(), warehouse, output, target, defaults.memory_limit, defaults.validation_keep
+    )
 
 
 # Operating-system causes that a failing step often reports only indirectly ("cannot rollback
