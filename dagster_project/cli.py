@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import re
@@ -285,9 +284,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     if note and not args.quiet:
         say([note])
-    accept_gates(args)
+    from pipelines.gates import accepting
+
+    overrides = accept_gates(args)
     started, since = time.monotonic(), datetime.now()
-    result = run_pipeline(settings, verbose=args.verbose, quiet=args.quiet)
+    with accepting(overrides):
+        result = run_pipeline(settings, verbose=args.verbose, quiet=args.quiet)
     published, checks = publication_outcome(result)
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
     if not result.success and not blocked:
@@ -301,11 +303,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def accept_gates(args: argparse.Namespace) -> list[dict]:
     """`--accept GATE --reason TEXT` (repeatable, in pairs) -> the overrides the gate checks
-    and the publication's notes.json read (pipelines/gates.py). Always set, so an override
-    never outlives its run."""
+    and the publication's notes.json read (pipelines/gates.py `accepting`, for this run only)."""
     import getpass
 
-    from pipelines.gates import ACCEPTED_ENV, GATES
+    from pipelines.gates import GATES
 
     gates, reasons = args.accept or [], args.reason or []
     if len(gates) != len(reasons) or any(not r.strip() for r in reasons):
@@ -318,7 +319,6 @@ def accept_gates(args: argparse.Namespace) -> list[dict]:
         overrides.append(
             {"gate": gate, "reason": reason.strip(), "who": getpass.getuser(), "when": datetime.now().isoformat()}
         )
-    os.environ[ACCEPTED_ENV] = json.dumps(overrides)
     return overrides
 
 
@@ -704,8 +704,6 @@ def main(argv: list[str] | None = None) -> int:
     from dagster_project.children import PARENT_ENV
 
     os.environ[PARENT_ENV] = str(os.getpid())  # the children this process starts die with it
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     args = parse_args(argv)
     try:
         return args.func(args)

@@ -53,10 +53,10 @@ def spark_session(work_dir: Path):
 
     work_dir = work_dir.resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.master(os.environ.get("CONTINUITY_SPARK_MASTER", "local[2]"))
         .appName("continuity")
+        .config("spark.pyspark.python", sys.executable)  # Python workers: this virtual environment's
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
         .config(
             "spark.hadoop.javax.jdo.option.ConnectionURL",
@@ -154,7 +154,8 @@ def dbt_main(argv: list[str] | None = None) -> int:
     from dbt.cli.main import dbtRunner
 
     args = list(sys.argv[1:] if argv is None else argv)
-    os.environ["CONTINUITY_DBT_TARGET"] = "spark"
+    if "--target" not in args and "-t" not in args:  # the Spark target, never the profile's default
+        args += ["--target", "spark"]
     command = next((a for a in args if not a.startswith("-")), "")
     spark = None
     warehouse = _warehouse(args)

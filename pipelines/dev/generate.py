@@ -747,49 +747,94 @@ def _to_files(name: str, table: Table, extract_dates: np.ndarray, rng) -> dict:
     }
 
 
+@dataclass
+class ErReferrals:
+    """Enhanced RECONNECT referrals: the people, their dates, and who was accepted."""
+
+    people: _People
+    ref: np.ndarray
+    rel: np.ndarray
+    acc: np.ndarray
+    accepted: np.ndarray
+    smneed: np.ndarray
+    site: np.ndarray
+    pg: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.ref)
+
+
 def _probation(block: Block, r: Releases):
     """nDelius cases (some are the released people), OASys, and ER contacts; and the ER
     people who start structured treatment."""
-    rng, first_day, span_days, lsoas = block.rng, block.calendar.first_day, block.calendar.span_days, block.ref.lsoas
-    people, person, exit_dt, estab, exitdest = r.people, r.person, r.exit_dt, r.estab, r.exitdest
-    qualifying = r.qualifying
-    n_cases = max(20, round(150000 * block.scale))
-    released_people = np.unique(person[qualifying])
+    cases, er, n_link, n_bg = _cases(block, r)
+    crn = cases.columns["CRN"]
+    er_crn = crn[n_link + n_bg :]
+    er_extra = _er_starts(block, er, cases.columns["UTLA"][n_link + n_bg :])
+    oasys = _oasys(block, er, er_crn, crn[n_link : n_link + n_bg])
+    contacts = _contacts(block, er, er_crn)
+    return cases, oasys, contacts, er_extra
+
+
+def _linked_releases(rng, r: Releases, n_cases: int) -> pl.DataFrame:
+    """A third of the cases are released people: each one's latest release (p, d, e, la)."""
+    released_people = np.unique(r.person[r.qualifying])
     n_linked = min(len(released_people), n_cases // 3)
     linked = rng.choice(released_people, n_linked, replace=False)
-    # the latest release per linked person
-    df = (
-        pl.DataFrame({"p": person, "d": exit_dt, "e": estab, "la": exitdest})
+    return (
+        pl.DataFrame({"p": r.person, "d": r.exit_dt, "e": r.estab, "la": r.exitdest})
         .filter(pl.col("p").is_in(linked))
         .sort("d")
         .group_by("p", maintain_order=True)
         .last()
         .sort("p")
     )
-    n_bg = n_cases - df.height
-    bg = _People(rng, n_bg)
-    bg_rel = first_day + _days(rng, -365, span_days, n_bg)
-    bg_released = rng.random(n_bg) < 0.7
-    # ER: a few hundred referrals at scale 1 (at least 40), most accepted
+
+
+def _er_referrals(block: Block) -> ErReferrals:
+    """ER: a few hundred referrals at scale 1 (at least 40), most accepted."""
+    rng, cal = block.rng, block.calendar
     n_er = max(40, round(400 * block.scale))
-    er = _People(rng, n_er)
-    er_ref = first_day + _days(rng, 0, span_days - 60, n_er)
-    er_rel = er_ref + _days(rng, 0, 180, n_er)
-    er_acc = er_ref + _days(rng, 3, 30, n_er)
+    people = _People(rng, n_er)
+    ref = cal.first_day + _days(rng, 0, cal.span_days - 60, n_er)
+    rel = ref + _days(rng, 0, 180, n_er)
+    acc = ref + _days(rng, 3, 30, n_er)
     accepted = rng.random(n_er) < 0.8
     smneed = _choice(rng, ["Y", "N", ""], n_er, [0.45, 0.45, 0.1])
     site = _choice(rng, ["ERA", "ERB"], n_er, [0.55, 0.45])
     pg = _choice(rng, ["1", "2", "3"], n_er, [0.05, 0.10, 0.85])
-    n_link = df.height
-    lp = people.frame(df["p"].to_numpy(), df["d"].to_numpy().astype("datetime64[D]"))
+    return ErReferrals(people, ref, rel, acc, accepted, smneed, site, pg)
+
+
+def _crns(block: Block, total: int) -> np.ndarray:
+    """Distinct CRNs (a letter and six digits); blocks share out the numbers: block i of n
+    takes i, i + n, i + 2n, ..."""
+    numbers = block.index + block.count * block.rng.choice(CRN_NUMBERS // block.count, total, replace=False)
+    return np.char.add(LETTERS[numbers // 10**6], np.char.zfill((numbers % 10**6).astype(str), 6))
+
+
+def _cases(block: Block, r: Releases) -> tuple[Table, ErReferrals, int, int]:
+    """nDelius cases: released people (linked), other people on probation (background) and ER
+    referrals, in that order; with the referrals and how many are linked and background."""
+    rng, first_day, span_days = block.rng, block.calendar.first_day, block.calendar.span_days
+    n_cases = max(20, round(150000 * block.scale))
+    df = _linked_releases(rng, r, n_cases)
+    n_bg = n_cases - df.height
+    bg = _People(rng, n_bg)
+    bg_rel = first_day + _days(rng, -365, span_days, n_bg)
+    bg_released = rng.random(n_bg) < 0.7
+    er = _er_referrals(block)
+    n_link, n_er = df.height, er.n
+    linked_rel = df["d"].to_numpy().astype("datetime64[D]")
+    lp = r.people.frame(df["p"].to_numpy(), linked_rel)
     bp = bg.frame(np.arange(n_bg), bg_rel)
-    ep = er.frame(np.arange(n_er), er_rel)
+    ep = er.people.frame(np.arange(n_er), er.rel)
     total = n_link + n_bg + n_er
-    # blocks share out the CRNs: block i of n takes the numbers i, i + n, i + 2n, ...
-    crn_numbers = block.index + block.count * rng.choice(CRN_NUMBERS // block.count, total, replace=False)
-    crn = np.char.add(LETTERS[crn_numbers // 10**6], np.char.zfill((crn_numbers % 10**6).astype(str), 6))
+    crn = _crns(block, total)
     nat = np.datetime64("NaT")
-    reldt = np.concatenate([df["d"].to_numpy().astype("datetime64[D]"), np.where(bg_released, bg_rel, nat), er_rel])
+    reldt = np.concatenate([linked_rel, np.where(bg_released, bg_rel, nat), er.rel])
+    none = np.full(n_link + n_bg, "")
     cases = {
         "CRN": crn,
         **{k: np.concatenate([lp[k], bp[k], ep[k]]) for k in lp},
@@ -797,47 +842,59 @@ def _probation(block: Block, r: Releases):
         "MAPPACAT": np.where(rng.random(total) < 0.05, _choice(rng, ["M1", "M2", "M3"], total), ""),
         "MAPPALVL": "",
         "ROSH": _choice(rng, ["L", "M", "H", "VH"], total, [0.3, 0.45, 0.22, 0.03]),
-        "ESTAB": np.concatenate([df["e"].to_numpy().astype(str), np.full(n_bg, ""), _choice(rng, estab, n_er)]),
+        "ESTAB": np.concatenate([df["e"].to_numpy().astype(str), np.full(n_bg, ""), _choice(rng, r.estab, n_er)]),
         "RELDT": reldt,
-        "UTLA": np.concatenate([df["la"].to_numpy().astype(str), np.full(n_bg, ""), _choice(rng, exitdest, n_er)]),
-        "LSOA": _choice(rng, lsoas, total),
-        "ERPG": np.concatenate([np.full(n_link + n_bg, ""), pg]),
-        "ERSITE": np.concatenate([np.full(n_link + n_bg, ""), site]),
-        "ERREFDT": np.concatenate([np.full(n_link + n_bg, nat), er_ref]),
-        "ERACCDT": np.concatenate([np.full(n_link + n_bg, nat), np.where(accepted, er_acc, nat)]),
-        "SMNEED": np.concatenate([np.where(rng.random(n_link) < 0.8, "Y", ""), np.full(n_bg, ""), smneed]),
+        "UTLA": np.concatenate([df["la"].to_numpy().astype(str), np.full(n_bg, ""), _choice(rng, r.exitdest, n_er)]),
+        "LSOA": _choice(rng, block.ref.lsoas, total),
+        "ERPG": np.concatenate([none, er.pg]),
+        "ERSITE": np.concatenate([none, er.site]),
+        "ERREFDT": np.concatenate([np.full(n_link + n_bg, nat), er.ref]),
+        "ERACCDT": np.concatenate([np.full(n_link + n_bg, nat), np.where(er.accepted, er.acc, nat)]),
+        "SMNEED": np.concatenate([np.where(rng.random(n_link) < 0.8, "Y", ""), np.full(n_bg, ""), er.smneed]),
     }
     cases["MAPPALVL"] = np.where(
         cases["MAPPACAT"] != "", _choice(rng, ["M1", "M2", "M3"], total, [0.8, 0.15, 0.05]), ""
     )
-    case_created = np.concatenate(
-        [df["d"].to_numpy().astype("datetime64[D]"), np.where(bg_released, bg_rel, first_day), er_ref]
-    )
-    case_visible = np.nanmax(
+    created = np.concatenate([linked_rel, np.where(bg_released, bg_rel, first_day), er.ref])
+    return Table(cases, _case_visible(created, cases["ERACCDT"], reldt), created), er, n_link, n_bg
+
+
+def _case_visible(created: np.ndarray, accepted: np.ndarray, released: np.ndarray) -> np.ndarray:
+    """A case is complete at the latest of its creation, ER acceptance and release."""
+    return np.nanmax(
         np.stack(
             [
-                case_created.astype("datetime64[D]"),
-                np.where(np.isnat(cases["ERACCDT"]), case_created, cases["ERACCDT"]),
-                np.where(np.isnat(reldt), case_created, reldt),
+                created.astype("datetime64[D]"),
+                np.where(np.isnat(accepted), created, accepted),
+                np.where(np.isnat(released), created, released),
             ]
         ),
         axis=0,
     )
-    # ER people with a need who start structured treatment within ~3 weeks of release
-    er_crn = crn[n_link + n_bg :]
-    starts = accepted & (smneed == "Y") & (rng.random(n_er) < 0.55)
+
+
+def _er_starts(block: Block, er: ErReferrals, er_utla: np.ndarray) -> dict:
+    """ER people with a need who start structured treatment within ~3 weeks of release."""
+    rng = block.rng
+    starts = er.accepted & (er.smneed == "Y") & (rng.random(er.n) < 0.55)
     s_idx = np.flatnonzero(starts)
-    er_modst = er_rel[s_idx] + _days(rng, 0, 35, len(s_idx))
+    er_modst = er.rel[s_idx] + _days(rng, 0, 35, len(s_idx))
+    ep = er.people.frame(np.arange(er.n), er.rel)
     er_extra = {
-        "REFLD": er_rel[s_idx] - _days(rng, 0, 7, len(s_idx)),
-        "TRIAGED": er_rel[s_idx] + _days(rng, 0, 3, len(s_idx)),
+        "REFLD": er.rel[s_idx] - _days(rng, 0, 7, len(s_idx)),
+        "TRIAGED": er.rel[s_idx] + _days(rng, 0, 3, len(s_idx)),
         "MODST": er_modst,
         **{k: ep[k][s_idx] for k in ep},
-        "UTLA": cases["UTLA"][n_link + n_bg :][s_idx],
+        "UTLA": er_utla[s_idx],
     }
     er_extra["TRIAGED"] = np.minimum(er_extra["TRIAGED"], er_modst)
+    return er_extra
 
-    # OASys: accepted ER people before and (mostly) after release; a share of other cases
+
+def _oasys(block: Block, er: ErReferrals, er_crn: np.ndarray, bg_crn: np.ndarray) -> Table:
+    """OASys: accepted ER people before and (mostly) after release; a share of other cases."""
+    rng, first_day, span_days = block.rng, block.calendar.first_day, block.calendar.span_days
+    accepted, er_rel, n_bg = er.accepted, er.rel, len(bg_crn)
     acc_idx = np.flatnonzero(accepted)
     a = len(acc_idx)
     o_before = er_rel[acc_idx] - _days(rng, 20, 300, a)
@@ -847,7 +904,7 @@ def _probation(block: Block, r: Releases):
     change = rng.normal(-4, 6, a)
     bg_o = rng.random(n_bg) < 0.3
     nb = int(bg_o.sum())
-    o_crn = np.concatenate([er_crn[acc_idx], er_crn[acc_idx][has_after], crn[n_link : n_link + n_bg][bg_o]])
+    o_crn = np.concatenate([er_crn[acc_idx], er_crn[acc_idx][has_after], bg_crn[bg_o]])
     o_dt = np.concatenate([o_before, o_after[has_after], first_day + _days(rng, 0, span_days - 1, nb)])
     o_ogrs = np.concatenate(
         [ogrs, np.clip(ogrs[has_after] + change[has_after], 0, 100).round(1), rng.uniform(5, 95, nb).round(1)]
@@ -862,8 +919,14 @@ def _probation(block: Block, r: Releases):
         "RSR": np.clip(o_ogrs * 0.05 + rng.normal(0, 1, n_o), 0, 100).round(2).astype(str),
         "ROSH": np.where(o_ogrs > 70, "H", np.where(o_ogrs > 35, "M", "L")),
     }
+    return Table(oasys, oasys["ASSDT"], oasys["ASSDT"])
 
-    # ER contacts for accepted people: TAIM meetings, ER worker contacts, appointments
+
+def _contacts(block: Block, er: ErReferrals, er_crn: np.ndarray) -> Table:
+    """ER contacts for accepted people: TAIM meetings, ER worker contacts, appointments."""
+    rng, er_acc, er_rel = block.rng, er.acc, er.rel
+    acc_idx = np.flatnonzero(er.accepted)
+    a = len(acc_idx)
     per = 14
     c_person = np.repeat(acc_idx, per)
     slot = np.tile(np.arange(per), a)
@@ -903,9 +966,4 @@ def _probation(block: Block, r: Releases):
         "NEEDMET": np.where(health & attended, _choice(rng, ["Y", "N", ""], len(slot), [0.6, 0.3, 0.1]), "")[sel],
         "WEMWBS": np.where(attended, wemwbs, "")[sel],
     }
-    return (
-        Table(cases, case_visible, case_created),
-        Table(oasys, oasys["ASSDT"], oasys["ASSDT"]),
-        Table(contacts, contacts["CONTDT"], contacts["CONTDT"]),
-        er_extra,
-    )
+    return Table(contacts, contacts["CONTDT"], contacts["CONTDT"])
