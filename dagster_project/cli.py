@@ -172,9 +172,10 @@ C20_SQL = (
     "select period_start, numerator, denominator, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
     "from marts.phof_c20 where geography_type = 'england' and period_type = 'financial_year' order by period_start"
 )
+# the England rows of the summary mart, added up over its financial years
 PROBLEMS_SQL = (
-    "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
-    "from marts.recording_issues group by issue_type order by issue_type"
+    "select issue_type, sum(issues), sum(releases_would_engage) from marts.recording_issues_summary "
+    "where provider_role = 'england' group by issue_type order by issue_type"
 )
 ER_SQL = (
     "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
@@ -224,7 +225,7 @@ def _problem_lines(problems: list) -> list[str]:
     if not problems:
         return []
     counts = ", ".join(f"{t} {n:,}" + (f" ({w:,} would engage)" if w else "") for t, n, w in problems)
-    return ["Recording problems (marts.recording_issues; releases a fix would engage):", f"  {counts}"]
+    return ["Recording problems (marts.recording_issues_summary; releases a fix would engage):", f"  {counts}"]
 
 
 def _c20_lines(c20: list) -> list[str]:
