@@ -205,7 +205,13 @@ def inject_contract_violations(frames: dict, manifest: dict, rng, rate: float, e
                     {"source_file": source_file, "line_number": row + 2, "column_name": column, "fault": kind}
                 )
             files[d] = df
-    # interventions of a quarantined community episode belong to no valid episode: orphans
+    _consequential_orphans(frames, manifest)
+    _malformed_file(frames, manifest, extract_dates)
+
+
+def _consequential_orphans(frames: dict, manifest: dict) -> None:
+    """Interventions of a quarantined community episode belong to no valid episode: orphans,
+    listed as consequential recording problems."""
     lost = {(q["source_file"], q["line_number"]) for q in manifest["quarantine"]}
     lost_episodes = set()
     for d, df in frames["ndtms_community"].items():
@@ -225,7 +231,11 @@ def inject_contract_violations(frames: dict, manifest: dict, rng, rate: float, e
                         "because": "its community episode was quarantined",
                     }
                 )
-    # one malformed file, dated the day after the last extract: semicolons, not this contract's CSV
+
+
+def _malformed_file(frames: dict, manifest: dict, extract_dates) -> None:
+    """One malformed file, dated the day after the last extract: semicolons, not this
+    contract's CSV."""
     day_after = extract_dates[-1] + np.timedelta64(1, "D")
     frames["ndelius_oasys"][day_after] = b"ASSID;CRN;ASSDT;OGRS3\nOA1;X000001;2026-01-01;50\n"
     manifest["rejected_files"].append(

@@ -398,29 +398,16 @@ def _releases(block: Block) -> Releases:
         _choice(rng, ["1", "2"], n_rel, [0.6, 0.4]),
         _choice(rng, ["", "3", "4"], n_rel, [0.5, 0.2, 0.3]),
     )
-    secure_id = block.ids.take("S", n_rel)
     # still in custody at the final extract: no discharge or exit recorded yet
     in_custody = (kind == "custody") | (exit_dt > LAST_DAY)
-    secure = {
-        "EPISODID": secure_id,
-        "AGNCY": np.char.add("P", estab),
-        "ESTAB": estab,
-        "CLIENT": np.char.add("PC", np.char.zfill(rng.integers(1, 10**7, n_rel).astype(str), 7)),
-        **people.frame(person, exit_dt),
-        "RECEPDT": recep,
-        "TRIAGED": triaged,
-        "DRUG1": drug1,
-        "DRUG2": drug2,
-        "DRUG3": drug3,
-        "DISD": np.where(in_custody, np.datetime64("NaT"), exit_dt),
-        "DISRSN": np.where(in_custody, "", disrsn),
-        "RORSTAT": np.where(in_custody, "", rorstat),
-        "PRISEXDT": np.where(in_custody, np.datetime64("NaT"), exit_dt),
-        "PRISEXRSN": np.where(in_custody, "", prisexrsn),
-        "EXITDEST": np.where(in_custody, "", exitdest),
-        "LSOA": np.where(in_custody, "", lsoa),
-        "INREACH": np.where(in_custody, "", np.where(inreach, "Y", "N")),
-    }
+    secure = _secure_columns(
+        block,
+        people.frame(person, exit_dt),
+        in_custody,
+        {"ESTAB": estab, "RECEPDT": recep, "TRIAGED": triaged, "DRUG1": drug1, "DRUG2": drug2, "DRUG3": drug3},
+        {"EXIT": exit_dt, "DISRSN": disrsn, "RORSTAT": rorstat, "PRISEXRSN": prisexrsn, "EXITDEST": exitdest},
+        {"LSOA": lsoa, "INREACH": np.where(inreach, "Y", "N")},
+    )
     return Releases(
         people=people,
         person=person,
@@ -440,6 +427,35 @@ def _releases(block: Block) -> Releases:
         secure=secure,
         secure_visible=np.where(in_custody, triaged, exit_dt),
     )
+
+
+def _secure_columns(block: Block, person: dict, in_custody, known: dict, at_exit: dict, after: dict) -> dict:
+    """The secure episodes' columns: what is known at reception (`known`), and what only a
+    discharge records (`at_exit`, `after`), blank for people still in custody."""
+    n = len(in_custody)
+    nat = np.datetime64("NaT")
+    exit_dt = at_exit["EXIT"]
+    estab = known["ESTAB"]
+    return {
+        "EPISODID": block.ids.take("S", n),
+        "AGNCY": np.char.add("P", estab),
+        "ESTAB": estab,
+        "CLIENT": np.char.add("PC", np.char.zfill(block.rng.integers(1, 10**7, n).astype(str), 7)),
+        **person,
+        "RECEPDT": known["RECEPDT"],
+        "TRIAGED": known["TRIAGED"],
+        "DRUG1": known["DRUG1"],
+        "DRUG2": known["DRUG2"],
+        "DRUG3": known["DRUG3"],
+        "DISD": np.where(in_custody, nat, exit_dt),
+        "DISRSN": np.where(in_custody, "", at_exit["DISRSN"]),
+        "RORSTAT": np.where(in_custody, "", at_exit["RORSTAT"]),
+        "PRISEXDT": np.where(in_custody, nat, exit_dt),
+        "PRISEXRSN": np.where(in_custody, "", at_exit["PRISEXRSN"]),
+        "EXITDEST": np.where(in_custody, "", at_exit["EXITDEST"]),
+        "LSOA": np.where(in_custody, "", after["LSOA"]),
+        "INREACH": np.where(in_custody, "", after["INREACH"]),
+    }
 
 
 def _prisons_and_destinations(rng, ref: Reference, n_rel: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
