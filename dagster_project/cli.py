@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import re
@@ -31,7 +30,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     output = Path(args.output).resolve() if args.output else warehouse.parent
     defaults = Settings.from_env()
     target = getattr(args, "dbt_target", None) or defaults.dbt_target
-    return Settings(Path(args.landing).resolve(), warehouse, output, target, defaults.memory_limit)
+    return Settings(
+        Path(args.landing).resolve(), warehouse, output, target, defaults.memory_limit, defaults.validation_keep
+    )
 
 
 # Operating-system causes that a failing step often reports only indirectly ("cannot rollback
@@ -167,6 +168,21 @@ def _mart_rows(con, sql: str) -> list:
 QUARANTINE_EXAMPLES = 10
 
 
+C20_SQL = (
+    "select period_start, numerator, denominator, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
+    "from marts.phof_c20 where geography_type = 'england' and period_type = 'financial_year' order by period_start"
+)
+# the England rows of the summary mart, added up over its financial years
+PROBLEMS_SQL = (
+    "select issue_type, sum(issues), sum(releases_would_engage) from marts.recording_issues_summary "
+    "where provider_role = 'england' group by issue_type order by issue_type"
+)
+ER_SQL = (
+    "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
+    "from marts.er_outcomes_summary where outcome = 'successful_outcome' and priority_group = 'all' order by site"
+)
+
+
 def summarise(result, settings: Settings, since: datetime) -> list[str]:
     """The short run summary: rows per extract, this run's rejections and quarantined lines,
     the recording problems and the headline figures. Text from data is escaped by `say`."""
@@ -179,61 +195,70 @@ def summarise(result, settings: Settings, since: datetime) -> list[str]:
             lines.append(f"  {m.metadata['summary'].value}")
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        rejected = con.execute(
-            "select source_file, reason from raw.rejected_files where rejected_at >= ? order by source_file",
-            [since],
-        ).fetchall()
-        quarantined = con.execute(
-            "select source_file, line_number, reason from raw.quarantine where quarantined_at >= ? "
-            f"order by source_file, line_number limit {QUARANTINE_EXAMPLES}",
-            [since],
-        ).fetchall()
-        total_q = con.execute("select count(*) from raw.quarantine where quarantined_at >= ?", [since]).fetchall()[0][0]
-        for source_file, reason in rejected:
-            lines.append(f"  rejected file {source_file}: {reason}")
-        if total_q:
-            shown = f"the first {len(quarantined)}" if total_q > len(quarantined) else "each"
-            lines.append(f"  {total_q:,} quarantined line(s) in raw.quarantine; {shown}:")
-            lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
-        c20 = _mart_rows(
-            con,
-            "select period_start, numerator, denominator, pending, value_pct, "
-            "lower_ci95_pct, upper_ci95_pct from marts.phof_c20 "
-            "where geography_type = 'england' and period_type = 'financial_year' order by period_start",
-        )
-        problems = _mart_rows(
-            con,
-            "select issue_type, count(*), count(distinct case when fix_would_engage then release_id end) "
-            "from marts.recording_issues group by issue_type order by issue_type",
-        )
-        er = _mart_rows(
-            con,
-            "select site, delivery_model, achieved, n, pending, value_pct, lower_ci95_pct, upper_ci95_pct "
-            "from marts.er_outcomes_summary where outcome = 'successful_outcome' and priority_group = 'all' "
-            "order by site",
-        )
+        lines += _rejection_lines(con, since)
+        c20, problems, er = (_mart_rows(con, sql) for sql in (C20_SQL, PROBLEMS_SQL, ER_SQL))
     finally:
         con.close()
-    if problems:
-        lines.append("Recording problems (marts.recording_issues; releases a fix would engage):")
-        lines.append("  " + ", ".join(f"{t} {n:,}" + (f" ({w:,} would engage)" if w else "") for t, n, w in problems))
-    if c20:
-        lines.append("PHOF 2.16 / C20, England, by financial year (engaged within 21 days):")
-        for start, num, den, pending, value, lo, hi in c20:
-            label = f"{start.year}-{str(start.year + 1)[2:]}"
-            if value is None:
-                lines.append(f"  {label}: no judged releases yet ({pending} pending)")
-            else:
-                lines.append(
-                    f"  {label}: {value:.1f}% ({lo:.1f}% to {hi:.1f}%), {num} of {den} releases"
-                    + (f", {pending} pending" if pending else "")
-                )
-    if er:
-        lines.append("Enhanced RECONNECT successful outcome by site (need met or engaged at 12 months):")
-        for site, model, achieved, n, pending, value, lo, hi in er:
-            rate = f"{value:.1f}% ({lo:.1f}% to {hi:.1f}%), {achieved} of {n}" if n else "no one judged yet"
-            lines.append(f"  {site} ({model}): {rate}" + (f", {pending} pending" if pending else ""))
+    return lines + _problem_lines(problems) + _c20_lines(c20) + _er_lines(er)
+
+
+def _rejection_lines(con, since: datetime) -> list[str]:
+    """This run's rejected files, and its quarantined lines (the first few of them)."""
+    rejected = con.execute(
+        "select source_file, reason from raw.rejected_files where rejected_at >= ? order by source_file", [since]
+    ).fetchall()
+    quarantined = con.execute(
+        "select source_file, line_number, reason from raw.quarantine where quarantined_at >= ? "
+        f"order by source_file, line_number limit {QUARANTINE_EXAMPLES}",
+        [since],
+    ).fetchall()
+    total_q = con.execute("select count(*) from raw.quarantine where quarantined_at >= ?", [since]).fetchall()[0][0]
+    lines = [f"  rejected file {source_file}: {reason}" for source_file, reason in rejected]
+    if total_q:
+        shown = f"the first {len(quarantined)}" if total_q > len(quarantined) else "each"
+        lines.append(f"  {total_q:,} quarantined line(s) in raw.quarantine; {shown}:")
+        lines += [f"    {f} line {n}: {r}" for f, n, r in quarantined]
     return lines
+
+
+def _problem_lines(problems: list) -> list[str]:
+    if not problems:
+        return []
+    counts = ", ".join(f"{t} {n:,}" + (f" ({w:,} would engage)" if w else "") for t, n, w in problems)
+    return ["Recording problems (marts.recording_issues_summary; releases a fix would engage):", f"  {counts}"]
+
+
+def _c20_lines(c20: list) -> list[str]:
+    if not c20:
+        return []
+    lines = [f"PHOF 2.16 / C20, England, by financial year (engaged within {window_days()} days):"]
+    for start, num, den, pending, value, lo, hi in c20:
+        label = f"{start.year}-{str(start.year + 1)[2:]}"
+        if value is None:
+            lines.append(f"  {label}: no judged releases yet ({pending} pending)")
+        else:
+            lines.append(
+                f"  {label}: {value:.1f}% ({lo:.1f}% to {hi:.1f}%), {num} of {den} releases"
+                + (f", {pending} pending" if pending else "")
+            )
+    return lines
+
+
+def _er_lines(er: list) -> list[str]:
+    if not er:
+        return []
+    lines = ["Enhanced RECONNECT successful outcome by site (need met or engaged at 12 months):"]
+    for site, model, achieved, n, pending, value, lo, hi in er:
+        rate = f"{value:.1f}% ({lo:.1f}% to {hi:.1f}%), {achieved} of {n}" if n else "no one judged yet"
+        lines.append(f"  {site} ({model}): {rate}" + (f", {pending} pending" if pending else ""))
+    return lines
+
+
+def window_days() -> int:
+    """The engagement window of C20 (the dbt var `engagement_window_days`)."""
+    from pipelines.disclosure import project_vars
+
+    return int(project_vars()["engagement_window_days"])
 
 
 def say(lines: list[str], stream=None) -> None:
@@ -260,7 +285,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     if note and not args.quiet:
         say([note])
-    accept_gates(args)
+    from pipelines.gates import accepting
+
+    overrides = accept_gates(args)
     started, since = time.monotonic(), datetime.now()
     unchanged = None if args.accept else nothing_new_since(settings)
     if unchanged is not None:
@@ -272,7 +299,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         ]
         say(lines[:1] if args.quiet else lines)
         return 0
-    result = run_pipeline(settings, verbose=args.verbose, quiet=args.quiet)
+    with accepting(overrides):
+        result = run_pipeline(settings, verbose=args.verbose, quiet=args.quiet)
     published, checks = publication_outcome(result)
     blocked = [c for c in checks if not c.passed and c.severity.value == "ERROR"]
     if not result.success and not blocked:
@@ -293,11 +321,10 @@ def nothing_new_since(settings: Settings):
 
 def accept_gates(args: argparse.Namespace) -> list[dict]:
     """`--accept GATE --reason TEXT` (repeatable, in pairs) -> the overrides the gate checks
-    and the publication's notes.json read (pipelines/gates.py). Always set, so an override
-    never outlives its run."""
+    and the publication's notes.json read (pipelines/gates.py `accepting`, for this run only)."""
     import getpass
 
-    from pipelines.gates import ACCEPTED_ENV, GATES
+    from pipelines.gates import GATES
 
     gates, reasons = args.accept or [], args.reason or []
     if len(gates) != len(reasons) or any(not r.strip() for r in reasons):
@@ -310,7 +337,6 @@ def accept_gates(args: argparse.Namespace) -> list[dict]:
         overrides.append(
             {"gate": gate, "reason": reason.strip(), "who": getpass.getuser(), "when": datetime.now().isoformat()}
         )
-    os.environ[ACCEPTED_ENV] = json.dumps(overrides)
     return overrides
 
 
@@ -406,7 +432,7 @@ def describe_publication(settings: Settings, published: bool, checks: list) -> l
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pipelines.generate import GeneratorConfig, generate
+    from pipelines.dev.generate import GeneratorConfig, generate
 
     config = GeneratorConfig(seed=args.seed, scale=args.scale, years=args.years, faults=args.faults)
     manifest = generate(Path(args.out), config)
@@ -507,48 +533,14 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_spark_check(args: argparse.Namespace) -> int:
-    """`make test-spark`: the full_refresh job with dbt on DuckDB and, at the same time, the
-    same job with dbt on Spark (every seed, model and data test); then every dbt unit test on
-    Spark; then every mart of the two builds compared row by row."""
-    import subprocess
+    """`make test-spark`: DuckDB and Spark builds of one landing folder compared mart by mart
+    (pipelines/dev/spark_check.py, a development tool imported only here)."""
+    from pipelines.dev.spark_check import SparkCheckError, spark_check
 
-    from dagster_project.dbt_project import ensure_manifest
-    from pipelines import spark
-    from pipelines.pseudonymise import check_key_policy
-
-    work = Path(args.work).resolve()
-    ensure_manifest()  # once, before two processes would both parse into target/
-    # Two runs at once: the Spark run mostly waits on Spark's per-statement overhead, so the
-    # DuckDB run fits beside it on two cores. Each run's output goes to <work>/<target>.log.
-    warehouses = {target: work / target / "continuity.duckdb" for target in DBT_TARGETS}
-    runs, started = {}, time.monotonic()
-    for target, warehouse in warehouses.items():
-        warehouse.parent.mkdir(parents=True, exist_ok=True)
-        log = open(work / f"{target}.log", "w")  # noqa: SIM115 - closed below
-        command = [sys.executable, "-m", "dagster_project.cli", "run", "--landing", args.landing]
-        command += ["--warehouse", str(warehouse), "--dbt-target", target]
-        print(f"The full_refresh job with dbt on {target}: log {log.name}", flush=True)
-        runs[target] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log)
-    failed_runs = []
-    for target, (process, log) in runs.items():
-        code = process.wait()
-        log.close()
-        print(f"  {target}: {'published' if code == 0 else 'FAILED'} after {time.monotonic() - started:.0f} s")
-        if code != 0:
-            failed_runs.append(target)
-    if failed_runs:
-        tails = {t: (work / f"{t}.log").read_text().splitlines()[-5:] for t in failed_runs}
-        raise UserError(f"the run on {', '.join(failed_runs)} did not publish: {tails}")
-    print("Every dbt unit test on Spark:", flush=True)
-    check_key_policy(args.landing)  # the development key only on the synthetic sample
-    spark_dir = spark.session_dir(warehouses["spark"])  # where that run's session and Parquet are
-    unit_tests = spark.spark_unit_tests(spark_dir, spark_dir / "raw_parquet")
-    print("Every mart, DuckDB build against Spark build:", flush=True)
-    failed = spark.report_comparison(spark.compare_warehouses(warehouses["duckdb"], warehouses["spark"]))
-    print(f"make test-spark: {time.monotonic() - started:.0f} s in all")
-    if unit_tests:
-        print("dbt unit tests failed on Spark.")
-    return 1 if failed or unit_tests else 0
+    try:
+        return spark_check(args.landing, Path(args.work).resolve())
+    except SparkCheckError as e:
+        raise UserError(str(e)) from None
 
 
 EXIT_CODES = """exit codes:
@@ -591,23 +583,7 @@ def _output_flags() -> argparse.ArgumentParser:
     return flags
 
 
-def build_parser() -> argparse.ArgumentParser:
-    flags = _output_flags()
-    parser = argparse.ArgumentParser(
-        prog="continuity", description=__doc__, epilog=EXIT_CODES, formatter_class=HelpFormatter, parents=[flags]
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text[0].upper() + help_text[1:] + ".",
-            epilog=EXIT_CODES,
-            formatter_class=HelpFormatter,
-            parents=[flags],
-        )
-
+def _run_command(command) -> None:
     run = command("run", "load a landing folder, build every mart, check it and publish it if every check passes")
     run.add_argument(
         "--landing", default=str(PROJECT_DIR / "data" / "landing"), help="the folder of extract CSVs to load"
@@ -637,16 +613,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
+
+def _gen_command(command) -> None:
     gen = command("generate", "write a synthetic landing folder (the demo sample is --scale 0.12)")
     gen.add_argument("--out", required=True, help="the landing folder to write (required)")
     gen.add_argument("--seed", type=int, default=2016, help="random seed: the same seed writes the same files")
     gen.add_argument("--scale", type=float, default=1.0, help="releases per year as a fraction of England's")
     gen.add_argument("--years", type=int, default=5, help="financial years of releases (five give a recent trend)")
     gen.add_argument(
-        "--faults", type=float, default=0.0, help="share of rows given a recording fault (pipelines/faults.py)"
+        "--faults", type=float, default=0.0, help="share of rows given a recording fault (pipelines/dev/faults.py)"
     )
     gen.set_defaults(func=cmd_generate)
 
+
+def _report_command(command) -> None:
     report = command("report", "rebuild the slide pack and easy-read summary from a publication")
     report.add_argument(
         "--published", default=str(PROJECT_DIR / "warehouse" / "published"), help="the publication folder to read"
@@ -658,6 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=cmd_report)
 
+
+def _spark_command(command) -> None:
     spark = command("spark-check", "build on DuckDB and on Spark from one landing folder and compare every mart")
     spark.add_argument(
         "--landing", default=str(PROJECT_DIR / "data" / "landing"), help="the folder of extract CSVs to load"
@@ -667,6 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     spark.set_defaults(func=cmd_spark_check)
 
+
+def _withdraw_command(command) -> None:
     withdraw = command("withdraw", "take back a loaded file: its rows stop counting from the next run")
     withdraw.add_argument("file", help="the landing file, or its name as in raw.loaded_files (extract/file.csv)")
     withdraw.add_argument("--reason", required=True, help="why, recorded with who and when (required)")
@@ -676,6 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
     withdraw.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="the DuckDB warehouse file")
     withdraw.set_defaults(func=cmd_withdraw)
 
+
+def _imd_command(command) -> None:
     imd = command("imd", "check the official IoD2019 File 7 CSV and make it the IMD the next run uses")
     imd.add_argument("--file7", required=True, help="the File 7 CSV as downloaded from GOV.UK (required)")
     imd.add_argument(
@@ -689,6 +675,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="write lsoa_code,imd_decile to this CSV instead of loading the warehouse (default: none)",
     )
     imd.set_defaults(func=cmd_imd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    flags = _output_flags()
+    parser = argparse.ArgumentParser(
+        prog="continuity", description=__doc__, epilog=EXIT_CODES, formatter_class=HelpFormatter, parents=[flags]
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text[0].upper() + help_text[1:] + ".",
+            epilog=EXIT_CODES,
+            formatter_class=HelpFormatter,
+            parents=[flags],
+        )
+
+    _run_command(command)
+    _gen_command(command)
+    _report_command(command)
+    _spark_command(command)
+    _withdraw_command(command)
+    _imd_command(command)
     return parser
 
 
@@ -711,8 +722,6 @@ def main(argv: list[str] | None = None) -> int:
     from dagster_project.children import PARENT_ENV
 
     os.environ[PARENT_ENV] = str(os.getpid())  # the children this process starts die with it
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     args = parse_args(argv)
     try:
         return args.func(args)

@@ -19,9 +19,11 @@ from dagster_project.settings import (
     DBT_TARGET_ENV,
     DEFAULT_LANDING,
     DEFAULT_MEMORY_LIMIT,
+    DEFAULT_VALIDATION_KEEP,
     LANDING_ENV,
     MEMORY_LIMIT_ENV,
     OUTPUT_ENV,
+    VALIDATION_KEEP_ENV,
     WAREHOUSE_ENV,
     Settings,
 )
@@ -42,6 +44,9 @@ class WarehouseResource(dg.ConfigurableResource):
     )
     memory_limit: str = Field(default=DEFAULT_MEMORY_LIMIT, description="DuckDB memory limit, for dbt and the checks.")
     dbt_target: str = Field(default="duckdb", description="The engine dbt builds on: duckdb or spark.")
+    validation_keep: int = Field(
+        default=DEFAULT_VALIDATION_KEEP, description="How many runs' validation reports are kept (newest first)."
+    )
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # every file a run creates is the owner's alone unless the publication opens it on
@@ -52,7 +57,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def settings(self) -> Settings:
         warehouse = Path(self.warehouse).resolve()
         output = Path(self.output).resolve() if self.output else warehouse.parent
-        return Settings(Path(self.landing).resolve(), warehouse, output, self.dbt_target, self.memory_limit)
+        return Settings(
+            Path(self.landing).resolve(), warehouse, output, self.dbt_target, self.memory_limit, self.validation_keep
+        )
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False):
@@ -125,6 +132,9 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
         output=_env_or(OUTPUT_ENV, ""),
         memory_limit=_env_or(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
         dbt_target=_env_or(DBT_TARGET_ENV, "duckdb"),
+        validation_keep=(
+            dg.EnvVar.int(VALIDATION_KEEP_ENV) if os.environ.get(VALIDATION_KEEP_ENV) else DEFAULT_VALIDATION_KEEP
+        ),
     )
     return {"warehouse": warehouse, "dbt": dbt_resource(target), "alerts": alerts_from_env()}
 
@@ -137,5 +147,6 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         output=str(settings.output),
         memory_limit=settings.memory_limit,
         dbt_target=settings.dbt_target,
+        validation_keep=settings.validation_keep,
     )
     return {"warehouse": warehouse, "dbt": dbt_resource(settings.dbt_target)}

@@ -16,6 +16,8 @@ WAREHOUSE_ENV = "CONTINUITY_WAREHOUSE"
 OUTPUT_ENV = "CONTINUITY_OUTPUT"
 MEMORY_LIMIT_ENV = "CONTINUITY_MEMORY_LIMIT"
 DBT_TARGET_ENV = "CONTINUITY_DBT_TARGET"  # profiles.yml reads it too
+VALIDATION_KEEP_ENV = "CONTINUITY_VALIDATION_KEEP"
+DEFAULT_VALIDATION_KEEP = 20  # validation report folders kept
 DBT_TARGETS = ("duckdb", "spark")  # docs/scale-out.md
 WAREHOUSE_POOL = "duckdb_warehouse"  # every asset that writes the warehouse; limit 1
 DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"
@@ -29,6 +31,7 @@ class Settings:
     output: Path
     dbt_target: str = "duckdb"
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    validation_keep: int = DEFAULT_VALIDATION_KEEP  # the newest run reports kept (pipelines/validation.py)
 
     def __post_init__(self) -> None:
         if self.dbt_target not in DBT_TARGETS:
@@ -45,7 +48,8 @@ class Settings:
         output = Path(os.environ.get(OUTPUT_ENV, warehouse.parent))
         target = os.environ.get(DBT_TARGET_ENV, "duckdb")
         memory = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
-        return cls(landing.resolve(), warehouse.resolve(), output.resolve(), target, memory)
+        keep = int(os.environ.get(VALIDATION_KEEP_ENV, DEFAULT_VALIDATION_KEEP))
+        return cls(landing.resolve(), warehouse.resolve(), output.resolve(), target, memory, keep)
 
     def dbt_vars(self) -> dict[str, str]:
         """What the dbt subprocess needs of these settings, as `--vars` (profiles.yml reads

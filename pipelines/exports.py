@@ -11,27 +11,38 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from pipelines.contract import SEEDS_DIR
 from pipelines.disclosure import SUPPRESSED, project_vars, rules_from_project
 
-VARIABLE_LABELS = {
-    "total": "Total",
-    "age_band": "Age band",
-    "sex": "Sex",
-    "gender": "Gender",
-    "disability": "Disability",
-    "region": "Region",
-    "ethnic_group": "Ethnic group (ONS 5 groups)",
-    "imd_quintile": "IMD quintile (1 = most deprived)",
-}
-OUTCOME_LABELS = {
-    "engaged_within_21_days": "Engaged in structured treatment within 21 days of release (PHOF 2.16 / C20)",
-    "er_successful_outcome": "Enhanced RECONNECT successful outcome (need met or engaged at 12 months)",
-}
+BREAKDOWN_SEED = "breakdown_variables"  # seeds/breakdown_variables.csv: variable, label, order
+
+
+@cache
+def variable_labels() -> dict[str, str]:
+    """Each breakdown variable's label, in table order, from the one place they are named
+    (seeds/breakdown_variables.csv); the dbt var `inequality_variables` lists the same
+    variables (a test keeps the two equal)."""
+    table = pl.read_csv(SEEDS_DIR / f"{BREAKDOWN_SEED}.csv", infer_schema=False)
+    table = table.sort(pl.col("order").cast(pl.Int32))
+    return dict(zip(table["variable"], table["label"], strict=True))
+
+
+@cache
+def outcome_labels() -> dict[str, str]:
+    """The outcomes' titles; the engagement window from its dbt var."""
+    days = project_vars()["engagement_window_days"]
+    return {
+        "engaged_within_21_days": f"Engaged in structured treatment within {days} days of release (PHOF 2.16 / C20)",
+        "er_successful_outcome": "Enhanced RECONNECT successful outcome (need met or engaged at 12 months)",
+    }
+
+
 PRP_COLUMNS = ["Variable", "Category", "Outcome mean", "Number of observations", "Variation", "Value note"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PHOF_TABLES = {
@@ -131,7 +142,7 @@ def prp_tables(con) -> dict[tuple[str, bool], pl.DataFrame]:
     data = con.sql(
         "select outcome, adjusted, variable, category, n, mean, sd, value_note from marts.inequality_breakdowns"
     ).pl()
-    order = {v: i for i, v in enumerate(VARIABLE_LABELS)}
+    order = {v: i for i, v in enumerate(variable_labels())}
     tables = {}
     for (outcome, adjusted), part in data.group_by(["outcome", "adjusted"], maintain_order=True):
         part = part.with_columns(_order=pl.col("variable").replace_strict(order, default=len(order))).sort(
@@ -139,7 +150,7 @@ def prp_tables(con) -> dict[tuple[str, bool], pl.DataFrame]:
         )
         text = shown(part, counts=["n"], rates={"mean": 3, "sd": 3})
         tables[(outcome, adjusted)] = text.select(
-            pl.col("variable").replace_strict(VARIABLE_LABELS, default=pl.col("variable")).alias("Variable"),
+            pl.col("variable").replace_strict(variable_labels(), default=pl.col("variable")).alias("Variable"),
             pl.col("category").alias("Category"),
             pl.col("mean").alias("Outcome mean"),
             pl.col("n").alias("Number of observations"),
@@ -228,9 +239,9 @@ def _notes(vintage: str, min_count: int, rounding_base: int) -> list[tuple[str, 
             "outcome; shown with the same rounded number of observations as the unadjusted row.",
         ),
         (
-            "Engaged within 21 days",
+            f"Engaged within {project_vars()['engagement_window_days']} days",
             "PHOF 2.16 / C20: released adults with a treatment need who started structured "
-            "community treatment 0-21 days after leaving prison.",
+            f"community treatment 0-{project_vars()['engagement_window_days']} days after leaving prison.",
         ),
         (
             "Successful outcome",
@@ -274,7 +285,7 @@ def prp_wide(con) -> dict[str, pl.DataFrame]:
         "select outcome, adjusted, variable, category, n, mean, lower_ci95, upper_ci95, sd, value_note "
         "from marts.inequality_breakdowns"
     ).pl()
-    order = {v: i for i, v in enumerate(VARIABLE_LABELS)}
+    order = {v: i for i, v in enumerate(variable_labels())}
     keys = ["outcome", "variable", "category"]
     crude = data.filter(~pl.col("adjusted")).drop("adjusted")
     adjusted = data.filter(pl.col("adjusted")).select(
@@ -292,10 +303,10 @@ def prp_wide(con) -> dict[str, pl.DataFrame]:
         .otherwise(pl.col("value_note"))
         .alias("value_note"),
         _order=pl.col("variable").replace_strict(order, default=len(order)),
-        variable=pl.col("variable").replace_strict(VARIABLE_LABELS, default=pl.col("variable")),
+        variable=pl.col("variable").replace_strict(variable_labels(), default=pl.col("variable")),
     )
     outcomes = sorted(
-        wide["outcome"].unique(), key=lambda o: (list(OUTCOME_LABELS).index(o) if o in OUTCOME_LABELS else 99, o)
+        wide["outcome"].unique(), key=lambda o: (list(outcome_labels()).index(o) if o in outcome_labels() else 99, o)
     )
     return {o: wide.filter(pl.col("outcome") == o).sort(["_order", "category"]) for o in outcomes}
 
@@ -324,7 +335,7 @@ def _legend(min_count: int, rounding_base: int) -> str:
 def _sheet_head(sheet, styles: dict, outcome: str, context: dict) -> None:
     """Title, period and source, legend, synthetic warning, then the two header rows."""
     last = len(WIDE_COLUMNS) - 1  # text rows merged across the table and wrapped: the print stays one page wide
-    sheet.write_string(0, 0, OUTCOME_LABELS.get(outcome, outcome), styles["title"])
+    sheet.write_string(0, 0, outcome_labels().get(outcome, outcome), styles["title"])
     sheet.merge_range(1, 0, 1, last, f"{context['period']} {context['source']}", styles["wrap"])
     sheet.merge_range(2, 0, 2, last, context["legend"], styles["wrap"])
     sheet.set_row(1, 48)

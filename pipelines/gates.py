@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,7 +36,10 @@ import yaml
 from pipelines.contract import PROJECT_DIR
 
 GATES = ("extracts_current", "c20_change", "c20_band")
-ACCEPTED_ENV = "CONTINUITY_ACCEPTED_GATES"  # JSON list of {gate, reason, who, when}, set by the CLI
+# JSON list of {gate, reason, who, when}: read when no run of the CLI is under way in this
+# process; the CLI passes its --accept overrides with `accepting`, never through the environment
+ACCEPTED_ENV = "CONTINUITY_ACCEPTED_GATES"
+_accepted_by_cli: list[list[dict]] = []
 
 
 @dataclass(frozen=True)
@@ -166,8 +170,21 @@ def evaluate(gate: str, warehouse: Path, output: Path, rules: GateRules | None =
     raise ValueError(f"unknown gate {gate!r}: one of {', '.join(GATES)}")
 
 
+@contextmanager
+def accepting(overrides: list[dict]):
+    """While the block lasts, the gate checks and notes.json of the run in this process read
+    these overrides (the CLI's `--accept`), none other: an override never outlives its run."""
+    _accepted_by_cli.append(list(overrides))
+    try:
+        yield
+    finally:
+        _accepted_by_cli.pop()
+
+
 def accepted_overrides() -> list[dict]:
     """The gates an analyst accepted for this run (gate, reason, who, when)."""
+    if _accepted_by_cli:
+        return list(_accepted_by_cli[-1])
     return json.loads(os.environ.get(ACCEPTED_ENV) or "[]")
 
 

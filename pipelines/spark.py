@@ -53,10 +53,10 @@ def spark_session(work_dir: Path):
 
     work_dir = work_dir.resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.master(os.environ.get("CONTINUITY_SPARK_MASTER", "local[2]"))
         .appName("continuity")
+        .config("spark.pyspark.python", sys.executable)  # Python workers: this virtual environment's
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
         .config(
             "spark.hadoop.javax.jdo.option.ConnectionURL",
@@ -154,7 +154,8 @@ def dbt_main(argv: list[str] | None = None) -> int:
     from dbt.cli.main import dbtRunner
 
     args = list(sys.argv[1:] if argv is None else argv)
-    os.environ["CONTINUITY_DBT_TARGET"] = "spark"
+    if "--target" not in args and "-t" not in args:  # the Spark target, never the profile's default
+        args += ["--target", "spark"]
     command = next((a for a in args if not a.startswith("-")), "")
     spark = None
     warehouse = _warehouse(args)
@@ -182,137 +183,5 @@ def main() -> None:  # console script
     sys.exit(dbt_main())
 
 
-RATE_TOLERANCE = 1e-9
-
-
-def _is_number(value) -> bool:
-    """True for ints, floats and Decimals (numpy's too); False for booleans, dates, text."""
-    import numbers
-    from decimal import Decimal
-
-    return isinstance(value, (numbers.Number, Decimal)) and not isinstance(value, bool)
-
-
-def _as_text(value) -> str:
-    """Dates compare as ISO dates: DuckDB gives Timestamps, Spark gives datetime.date."""
-    return str(value)[:10] if hasattr(value, "isoformat") else str(value)
-
-
-def _missing(value) -> bool:
-    """None, NaN, NaT and pandas' NA: a SQL NULL, whichever engine and dtype returned it."""
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _numeric_columns(*frames) -> set[str]:
-    """Columns whose non-null values are all numbers in every frame (and not all null)."""
-    numeric = set()
-    for column in frames[0].columns:
-        present = [v for frame in frames for v in frame[column] if not _missing(v)]
-        if present and all(_is_number(v) for v in present):
-            numeric.add(column)
-    return numeric
-
-
-def _normalise(frame, numeric: set[str]):
-    """One comparable form for both engines: dates and text as strings, numbers as floats,
-    nulls as None; rows sorted on every column. Spark returns Decimal and datetime.date
-    where DuckDB returns float and Timestamp, so values are compared, not types."""
-    import pandas as pd
-
-    out = pd.DataFrame(index=range(len(frame)))
-    for column in sorted(frame.columns):
-        values = frame[column].reset_index(drop=True)
-        if column in numeric:
-            out[column] = pd.Series([None if _missing(v) else float(v) for v in values], dtype="float64")
-        else:
-            out[column] = pd.Series([None if _missing(v) else _as_text(v) for v in values], dtype="object")
-    sort_keys = [c for c in out.columns if c not in numeric] + [c for c in out.columns if c in numeric]
-    return out.sort_values(sort_keys, na_position="first", kind="mergesort").reset_index(drop=True)
-
-
-def compare_frames(duck, spark) -> list[str]:
-    """Differences between two builds of one mart: columns, row counts, then cell by cell
-    (counts and text exactly, rates within RATE_TOLERANCE). Empty when identical."""
-    if sorted(duck.columns) != sorted(spark.columns):
-        return [f"columns differ: duckdb {sorted(duck.columns)} vs spark {sorted(spark.columns)}"]
-    if len(duck) != len(spark):
-        return [f"row counts differ: duckdb {len(duck)} vs spark {len(spark)}"]
-    numeric = _numeric_columns(duck, spark)
-    left, right = _normalise(duck, numeric), _normalise(spark, numeric)
-    problems = []
-    for column in left.columns:
-        a, b = left[column], right[column]
-        both_null = a.isna() & b.isna()
-        if column in numeric:
-            bad = ~both_null & ~((a - b).abs() <= RATE_TOLERANCE)
-        else:
-            bad = ~both_null & (a.isna() | b.isna() | a.ne(b))
-        if bad.any():
-            row = int(bad.idxmax())
-            problems.append(f"{column}: {int(bad.sum())} rows differ, e.g. duckdb {a[row]!r} vs spark {b[row]!r}")
-    return problems
-
-
-COMPARED_SCHEMAS = ("marts", "publication")  # the exact marts and their disclosure-controlled form
-
-
-def _tables(warehouse: Path, schema: str) -> list[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
-        ).fetchall()
-    finally:
-        con.close()
-    return [r[0] for r in rows]
-
-
-def compare_warehouses(duck_warehouse: Path, spark_warehouse: Path) -> dict[str, tuple[int, list[str]]]:
-    """Every mart, and every table of the open publication, built on DuckDB against the same
-    table built on Spark (and mirrored): {schema.table: (rows, problems)}."""
-    results = {}
-    for schema in COMPARED_SCHEMAS:
-        on_spark = set(_tables(spark_warehouse, schema))
-        duck = duckdb.connect(str(duck_warehouse), read_only=True)
-        other = duckdb.connect(str(spark_warehouse), read_only=True)
-        try:
-            for table in _tables(duck_warehouse, schema):
-                name = f"{schema}.{table}"
-                left = duck.sql(f"select * from {name}").df()
-                if table not in on_spark:
-                    results[name] = (len(left), ["not built on Spark"])
-                    continue
-                right = other.sql(f"select * from {name}").df()
-                results[name] = (len(left), compare_frames(left, right))
-        finally:
-            duck.close()
-            other.close()
-    return results
-
-
-def spark_unit_tests(work_dir: Path, parquet_dir: Path) -> int:
-    """Every dbt unit test (the rules, and through them each dispatched macro) on Spark, in
-    the metastore of a finished Spark run (unit tests compile against the built relations)."""
-    from pipelines.contract import PROJECT_DIR
-
-    os.environ[SPARK_DIR_ENV] = str(work_dir)
-    os.environ[RAW_PARQUET_ENV] = str(parquet_dir)
-    project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "spark"]
-    return dbt_main(["test", "--select", "test_type:unit", *project])
-
-
-def report_comparison(results: dict[str, tuple[int, list[str]]]) -> int:
-    """Print one line per mart (and each difference); the number of marts that differ."""
-    failed = 0
-    for mart, (rows, problems) in results.items():
-        print(f"  {mart:<40} {rows:>9,} rows  {'identical' if not problems else 'DIFFERENT'}")
-        for problem in problems:
-            print(f"      {problem}")
-        failed += bool(problems)
-    print("Every mart identical on DuckDB and Spark." if not failed else f"{failed} marts differ between engines.")
-    return failed
+if __name__ == "__main__":
+    main()

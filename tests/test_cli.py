@@ -428,3 +428,17 @@ def test_the_verdict_names_an_accepted_gate_and_where_it_is_recorded(tmp_path):
         f"Accepted publication gate(s) extracts_current: listed in {tmp_path / 'wh' / 'published' / 'notes.json'}"
     ) in lines
     assert not any(line.startswith("  Validation warning") for line in lines)
+
+
+def test_accepted_gates_last_for_the_cli_run_only_and_never_enter_the_environment(monkeypatch):
+    from pipelines.gates import ACCEPTED_ENV, accepted_overrides, accepting, override_for
+
+    monkeypatch.delenv(ACCEPTED_ENV, raising=False)
+    override = {"gate": "c20_band", "reason": "checked by hand", "who": "analyst", "when": "2026-01-01T00:00:00"}
+    assert accepted_overrides() == []
+    with accepting([override]):
+        assert override_for("c20_band") == override and override_for("c20_change") is None
+        assert ACCEPTED_ENV not in os.environ
+        with accepting([]):  # a later run in the same process accepts nothing
+            assert accepted_overrides() == []
+    assert accepted_overrides() == []  # gone with its run

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from pipelines.contract import EXTRACTS_BY_NAME, load_code_lists
-from pipelines.generate import GeneratorConfig, generate
+from pipelines.dev.generate import GeneratorConfig, generate
 from pipelines.load import extract_date_from_name, read_extract_file, validate
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"

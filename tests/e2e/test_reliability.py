@@ -23,8 +23,8 @@ import polars as pl
 import pytest
 from pptx import Presentation
 
+from pipelines.dev.generate import GeneratorConfig, generate
 from pipelines.disclosure import Rules
-from pipelines.generate import GeneratorConfig, generate
 from pipelines.reports import build_slides, gather
 
 CLI = [sys.executable, "-m", "dagster_project.cli"]

@@ -17,8 +17,8 @@ from pptx import Presentation
 from pptx.util import Pt
 from pypdf import PdfReader
 
+from pipelines.dev.generate import GeneratorConfig, generate
 from pipelines.disclosure import rules_from_project
-from pipelines.generate import GeneratorConfig, generate
 
 CLI = [sys.executable, "-m", "dagster_project.cli"]
 ENV = {k: v for k, v in os.environ.items() if k != "CONTINUITY_PSEUDO_KEY"}  # the generator's sample: dev key

@@ -239,3 +239,15 @@ def test_the_fingertips_export_has_exactly_the_fingertips_columns(publication, t
 )
 def test_formula_injection_is_neutralised(value, expected):
     assert neutralise(value) == expected
+
+
+def test_breakdown_labels_come_from_the_seed_and_cover_the_dbt_variables():
+    from pipelines.disclosure import project_vars
+    from pipelines.exports import outcome_labels, variable_labels
+
+    labels = variable_labels()
+    # the seed names each variable of the dbt var once, in the var's order (total first)
+    assert list(labels) == project_vars()["inequality_variables"]
+    assert labels["total"] == "Total" and labels["imd_quintile"] == "IMD quintile (1 = most deprived)"
+    # the window in the title is the dbt var's (21 days in dbt_project.yml)
+    assert "within 21 days" in outcome_labels()["engaged_within_21_days"]

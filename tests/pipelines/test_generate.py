@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pipelines.contract import EXTRACTS, load_code_lists
-from pipelines.generate import GeneratorConfig, generate
+from pipelines.dev.generate import GeneratorConfig, generate
 from pipelines.load import load_extract
 
 
@@ -65,3 +65,41 @@ def test_volumes_scale_with_england(landing):
     # some later files correct earlier records: a key sent twice with different exit dates
     repeated = secure.group_by("EPISODID").agg(pl.col("PRISEXDT").n_unique().alias("n")).filter(pl.col("n") > 1)
     assert repeated.height > 0
+
+
+def test_blocks_append_to_the_same_files_with_ids_that_go_on(tmp_path, monkeypatch):
+    # blocks of scale 0.01: scale 0.02 is two blocks, each written before the next is drawn
+    from pipelines.dev import generate as generator
+
+    monkeypatch.setattr(generator, "BLOCK_SCALE", 0.01)
+    assert generator._block_scales(0.02) == [0.01, 0.01]
+    out = tmp_path / "blocks"
+    manifest = generate(out, GeneratorConfig(seed=7, scale=0.02))
+    con = duckdb.connect()
+    code_lists = load_code_lists()
+    for extract in EXTRACTS:
+        summary = load_extract(con, out, extract, code_lists)
+        # no key twice across the blocks (a duplicate key would be quarantined) and every file
+        # has one header: every row passes the contract
+        assert summary.rejected == [], extract.name
+        assert summary.total("rows_quarantined") == 0, extract.name
+        assert summary.total("rows_loaded") == manifest["rows"][extract.name], extract.name
+    secure = pl.read_csv(out / "ndtms_secure" / "*.csv", infer_schema=False)
+    # the second block's ids go on from the first's: an id sent twice is a correction of the
+    # same person (never a second block's other person), and the largest id is at least the
+    # number of ids (had the second block started again at S00000001, it would be about half)
+    people = secure.group_by("EPISODID").agg(pl.struct("DOB", "FINITIAL", "SINITIAL").n_unique().alias("n"))
+    assert people["n"].max() == 1
+    assert int(people["EPISODID"].max()[1:]) >= people.height
+    # the same two blocks again: the same bytes
+    again = tmp_path / "again"
+    generate(again, GeneratorConfig(seed=7, scale=0.02))
+    assert digest(again) == digest(out)
+
+
+def test_faults_need_one_block(tmp_path, monkeypatch):
+    from pipelines.dev import generate as generator
+
+    monkeypatch.setattr(generator, "BLOCK_SCALE", 0.01)
+    with pytest.raises(ValueError, match="--faults needs --scale 0.01 or less"):
+        generate(tmp_path / "x", GeneratorConfig(seed=7, scale=0.02, faults=0.01))

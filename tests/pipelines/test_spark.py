@@ -12,7 +12,8 @@ import pytest
 
 from dagster_project.resources import dbt_executable
 from dagster_project.settings import DBT_TARGET_ENV, Settings
-from pipelines.spark import compare_frames, mirror_to_duckdb
+from pipelines.dev.spark_check import compare_frames
+from pipelines.spark import mirror_to_duckdb
 
 
 def duckdb_frame():

@@ -11,6 +11,8 @@ A row given a contract violation is never one that carries an injected recording
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
@@ -24,86 +26,115 @@ def _count(rate: float, pool: int, share: int = 8) -> int:
     return int(min(max(1, round(rate * pool)), pool // share))
 
 
-def inject_recording_problems(
-    rng,
-    rate,
-    manifest,
-    secure,
-    community,
-    interventions,
-    secure_visible,
-    comm_visible,
-    triaged,
-    corrections,
-    judged,
-    comm_rows,
-    engaged_js,
-    triage_c,
-    n_c,
-):
-    """Inject every recording problem type; return the (possibly extended) secure arrays."""
-    found = manifest["recording_problems"]
+@dataclass
+class Records:
+    """The generated records recording problems are injected into, with what the generator
+    knows about them: which releases are judged, which community episode (row) follows which
+    release (`comm_rows`), which of those engaged in time (`engaged_js`), their triage dates,
+    and how many community episodes there are before the referred-only ones (`n_c`)."""
+
+    secure: dict
+    community: dict
+    interventions: dict
+    secure_visible: np.ndarray
+    comm_visible: np.ndarray
+    triaged: np.ndarray
+    corrections: np.ndarray
+    judged: np.ndarray
+    comm_rows: np.ndarray
+    engaged_js: np.ndarray
+    triage_c: np.ndarray
+    n_c: int
+
+
+def inject_recording_problems(rng, rate: float, manifest: dict, records: Records) -> None:
+    """Inject every recording problem type into `records` (type 4 adds secure episodes), each
+    listed in the manifest's `recording_problems`."""
     manifest.setdefault("consequential_recording_problems", [])
-    secure_id = secure["EPISODID"]
-    comm_id = community["EPISODID"]
-    engaged_js = rng.permutation(engaged_js)
-    pri = engaged_js[community["RFLS"][engaged_js] == "PRI"]
+    record = _Recorder(manifest["recording_problems"])
+    secure_id, comm_id = records.secure["EPISODID"], records.community["EPISODID"]
+    engaged_js = rng.permutation(records.engaged_js)
+    pri = engaged_js[records.community["RFLS"][engaged_js] == "PRI"]
     k = _count(rate, len(engaged_js))
     type1, used = pri[:k], set(pri[:k].tolist())
     rest = np.array([j for j in engaged_js if j not in used], dtype=int)
     type3, type5 = rest[:k], rest[k : 2 * k]
-    type4 = rest[2 * k :][triage_c[rest[2 * k :]] + np.timedelta64(90, "D") <= LAST_DAY][:k]
+    type4 = rest[2 * k :][records.triage_c[rest[2 * k :]] + np.timedelta64(90, "D") <= LAST_DAY][:k]
+    # 1: the community provider mistypes the first initial of a prison-referred client
+    for j in type1:
+        records.community["FINITIAL"][j] = chr((ord(records.community["FINITIAL"][j]) - 65 + 1) % 26 + 65)
+        record("attributor_mismatch", comm_id[j], secure_id[records.comm_rows[j]])
+    _exit_after_triage(rng, records, type3, record)
+    # 5: the only structured intervention is recorded as recovery support
+    for j in type5:
+        records.interventions["MODAL"][j] = "06"
+        record("no_structured_intervention", comm_id[j], secure_id[records.comm_rows[j]])
+    _unclosed_community_episodes(rng, records, type4, record)
+    busy = set(records.comm_rows[np.concatenate([type1, type3, type4, type5])].tolist())
+    _no_need_or_no_exit_data(rng, rate, records, secure_id, busy, record)
+    _orphan_interventions(rng, rate, records, len(engaged_js), record)
 
-    def record(issue, rid, related=None):
-        found.append(
+
+class _Recorder:
+    """Appends one injected problem to the manifest's list."""
+
+    def __init__(self, found: list) -> None:
+        self.found = found
+
+    def __call__(self, issue: str, rid, related=None) -> None:
+        self.found.append(
             {"issue_type": issue, "record_id": str(rid), "related_record_id": None if related is None else str(related)}
         )
 
-    # 1: the community provider mistypes the first initial of a prison-referred client
-    for j in type1:
-        community["FINITIAL"][j] = chr((ord(community["FINITIAL"][j]) - 65 + 1) % 26 + 65)
-        record("attributor_mismatch", comm_id[j], secure_id[comm_rows[j]])
-    # 3: the prison records the exit 1-10 days after the community triage
-    for j in type3:
-        i = comm_rows[j]
-        new_exit = triage_c[j] + np.timedelta64(int(rng.integers(1, 11)), "D")
+
+def _exit_after_triage(rng, records: Records, rows: np.ndarray, record: _Recorder) -> None:
+    """3: the prison records the exit 1-10 days after the community triage. Its structured
+    start may now precede the exit: that is this problem (3), not problem 5, which
+    indicators.md s.2 leaves a structured start before release out of."""
+    secure = records.secure
+    for j in rows:
+        i = records.comm_rows[j]
+        new_exit = records.triage_c[j] + np.timedelta64(int(rng.integers(1, 11)), "D")
         secure["PRISEXDT"][i] = secure["DISD"][i] = new_exit
-        secure_visible[i] = new_exit
-        corrections[i] = False
-        record("exit_date_after_triage", secure_id[i], comm_id[j])
-        # its structured start may now precede the exit: that is this problem (3), not
-        # problem 5, which indicators.md s.2 leaves a structured start before release out of
-    # 5: the only structured intervention is recorded as recovery support
-    for j in type5:
-        interventions["MODAL"][j] = "06"
-        record("no_structured_intervention", comm_id[j], secure_id[comm_rows[j]])
-    # 4: a community episode left open when its client goes back into custody
+        records.secure_visible[i] = new_exit
+        records.corrections[i] = False
+        record("exit_date_after_triage", secure["EPISODID"][i], records.community["EPISODID"][j])
+
+
+def _unclosed_community_episodes(rng, records: Records, rows: np.ndarray, record: _Recorder) -> None:
+    """4: a community episode left open when its client goes back into custody (a new secure
+    episode of the same person, appended to the secure records)."""
     new_rows = []
-    for n, j in enumerate(type4):
-        i = comm_rows[j]
-        community["DISD"][j] = NAT
-        comm_visible[j] = min(triage_c[j], LAST_DAY)
-        reception = triage_c[j] + np.timedelta64(int(rng.integers(30, 90)), "D")
+    for n, j in enumerate(rows):
+        i = records.comm_rows[j]
+        records.community["DISD"][j] = NAT
+        records.comm_visible[j] = min(records.triage_c[j], LAST_DAY)
+        reception = records.triage_c[j] + np.timedelta64(int(rng.integers(30, 90)), "D")
         new_id = f"SF{n + 1:08d}"
         new_rows.append((i, new_id, reception))
-        record("unclosed_community_episode", comm_id[j], new_id)
-    if new_rows:
-        idx = np.array([i for i, _, _ in new_rows])
-        extra = {c: v[idx].copy() for c, v in secure.items()}
-        extra["EPISODID"] = np.array([n for _, n, _ in new_rows])
-        extra["RECEPDT"] = np.array([r for _, _, r in new_rows], dtype="datetime64[D]")
-        extra["TRIAGED"] = extra["RECEPDT"] + np.timedelta64(1, "D")
-        for c in ("DISD", "PRISEXDT"):
-            extra[c] = np.full(len(idx), NAT, dtype="datetime64[D]")
-        for c in ("DISRSN", "RORSTAT", "PRISEXRSN", "EXITDEST", "LSOA"):
-            extra[c] = np.full(len(idx), "")
-        secure = {c: np.concatenate([secure[c], extra[c]]) for c in secure}
-        secure_visible = np.concatenate([secure_visible, extra["TRIAGED"]])
-        triaged = np.concatenate([triaged, extra["TRIAGED"]])
-        corrections = np.concatenate([corrections, np.zeros(len(idx), dtype=bool)])
-    # 2 and 6: releases with no structured treatment arranged, or without exit data
-    busy = set(comm_rows[np.concatenate([type1, type3, type4, type5])].tolist())
-    candidates = rng.permutation([i for i in np.flatnonzero(judged) if i not in busy])
+        record("unclosed_community_episode", records.community["EPISODID"][j], new_id)
+    if not new_rows:
+        return
+    secure = records.secure
+    idx = np.array([i for i, _, _ in new_rows])
+    extra = {c: v[idx].copy() for c, v in secure.items()}
+    extra["EPISODID"] = np.array([n for _, n, _ in new_rows])
+    extra["RECEPDT"] = np.array([r for _, _, r in new_rows], dtype="datetime64[D]")
+    extra["TRIAGED"] = extra["RECEPDT"] + np.timedelta64(1, "D")
+    for c in ("DISD", "PRISEXDT"):
+        extra[c] = np.full(len(idx), NAT, dtype="datetime64[D]")
+    for c in ("DISRSN", "RORSTAT", "PRISEXRSN", "EXITDEST", "LSOA"):
+        extra[c] = np.full(len(idx), "")
+    records.secure = {c: np.concatenate([secure[c], extra[c]]) for c in secure}
+    records.secure_visible = np.concatenate([records.secure_visible, extra["TRIAGED"]])
+    records.triaged = np.concatenate([records.triaged, extra["TRIAGED"]])
+    records.corrections = np.concatenate([records.corrections, np.zeros(len(idx), dtype=bool)])
+
+
+def _no_need_or_no_exit_data(rng, rate, records: Records, secure_id, busy: set, record: _Recorder) -> None:
+    """2 and 6: releases with no structured treatment arranged, or without exit data."""
+    secure = records.secure
+    candidates = rng.permutation([i for i in np.flatnonzero(records.judged) if i not in busy])
     k2 = _count(rate, len(candidates))
     for i in candidates[:k2]:
         secure["RORSTAT"][i] = rng.choice(["3", "4"])
@@ -113,14 +144,17 @@ def inject_recording_problems(
             secure["EXITDEST"][i] = ""
         else:
             secure["PRISEXDT"][i] = NAT
-        corrections[i] = False
+        records.corrections[i] = False
         record("missing_exit_data", secure_id[i])
-    # 7: interventions pointing at no community episode (background episodes only)
-    orphans = rng.choice(np.arange(len(engaged_js), n_c), _count(rate, n_c - len(engaged_js)), replace=False)
+
+
+def _orphan_interventions(rng, rate, records: Records, n_engaged: int, record: _Recorder) -> None:
+    """7: interventions pointing at no community episode (background episodes only)."""
+    interventions, n_c = records.interventions, records.n_c
+    orphans = rng.choice(np.arange(n_engaged, n_c), _count(rate, n_c - n_engaged), replace=False)
     for x in orphans:
         interventions["EPISODID"][x] = "CX" + interventions["MODID"][x][1:]
         record("orphan_intervention", interventions["MODID"][x], interventions["EPISODID"][x])
-    return secure, secure_visible, triaged, corrections
 
 
 def _as_text(df: pl.DataFrame) -> pl.DataFrame:
@@ -171,7 +205,13 @@ def inject_contract_violations(frames: dict, manifest: dict, rng, rate: float, e
                     {"source_file": source_file, "line_number": row + 2, "column_name": column, "fault": kind}
                 )
             files[d] = df
-    # interventions of a quarantined community episode belong to no valid episode: orphans
+    _consequential_orphans(frames, manifest)
+    _malformed_file(frames, manifest, extract_dates)
+
+
+def _consequential_orphans(frames: dict, manifest: dict) -> None:
+    """Interventions of a quarantined community episode belong to no valid episode: orphans,
+    listed as consequential recording problems."""
     lost = {(q["source_file"], q["line_number"]) for q in manifest["quarantine"]}
     lost_episodes = set()
     for d, df in frames["ndtms_community"].items():
@@ -191,7 +231,11 @@ def inject_contract_violations(frames: dict, manifest: dict, rng, rate: float, e
                         "because": "its community episode was quarantined",
                     }
                 )
-    # one malformed file, dated the day after the last extract: semicolons, not this contract's CSV
+
+
+def _malformed_file(frames: dict, manifest: dict, extract_dates) -> None:
+    """One malformed file, dated the day after the last extract: semicolons, not this
+    contract's CSV."""
     day_after = extract_dates[-1] + np.timedelta64(1, "D")
     frames["ndelius_oasys"][day_after] = b"ASSID;CRN;ASSDT;OGRS3\nOA1;X000001;2026-01-01;50\n"
     manifest["rejected_files"].append(
