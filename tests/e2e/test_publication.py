@@ -154,9 +154,7 @@ def test_a_blocking_failure_does_not_publish_and_keeps_the_old_publication(publi
     secure = next(s for s in latest["suites"] if s["name"] == "ndtms_secure")
     failing = [r for r in secure["results"] if not r["success"]]
     # counted by DuckDB; the example is the row's file and line, never the date of birth
-    assert [(r["column"], r["blocking"], r["unexpected_count"]) for r in failing] == [
-        ("received_before_born", True, 1)
-    ]
+    assert [(r["column"], r["blocking"], r["unexpected_count"]) for r in failing] == [("received_before_born", True, 1)]
     # the file holds a header and the one row: line 2
     assert failing[0]["examples"] == ["ndtms_secure/ndtms_secure_20231231.csv line 2"]
     assert "2010-01-01" not in json.dumps(latest)

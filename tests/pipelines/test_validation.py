@@ -195,7 +195,10 @@ def test_a_weighted_batch_counts_the_table_rows_behind_each_unexpected_value():
                 "weight": "row_count",
                 "expectations": [
                     {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": ["A"]}},
-                    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": ["A", "Y", "Z"]}},
+                    {
+                        "type": "expect_column_values_to_be_in_set",
+                        "kwargs": {"column": "code", "value_set": ["A", "Y", "Z"]},
+                    },
                 ],
             }
         ],

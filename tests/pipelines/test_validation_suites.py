@@ -10,9 +10,7 @@ from pipelines.validation import load_suites, run_suite
 
 SUITES = {s["name"]: s for s in load_suites()}
 # tables that grow with the extracts (staging, and the record-level and prison x area marts)
-LARGE = re.compile(
-    r"\b(staging\.\w+|marts\.(continuity_releases|recording_issues|continuity_flows|audit_attrition))\b"
-)
+LARGE = re.compile(r"\b(staging\.\w+|marts\.(continuity_releases|recording_issues|continuity_flows|audit_attrition))\b")
 AGGREGATE = re.compile(r"\b(count|min|max|avg|sum)\s*\(")
 
 
