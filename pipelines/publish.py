@@ -90,13 +90,29 @@ def _copy_tables(
                 con.execute(f"comment on table pub.main.{table} is {_quote(described['table'])}")
             for column, text in described["columns"].items():
                 con.execute(f'comment on column pub.main.{table}."{column}" is {_quote(text)}')
-            metadata = _parquet_metadata(con.sql(f"select * from pub.main.{table} limit 0").arrow().schema, described)
+            rows = _parquet_rows(con, table)
+            metadata = _parquet_metadata(con.sql(f"{rows} limit 0").arrow().schema, described)
             pairs = ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in metadata.items())
             path = _quote(str(parquet / f"{table}.parquet"))
-            con.execute(f"copy pub.main.{table} to {path} (format parquet, kv_metadata {{{pairs}}})")
+            con.execute(f"copy ({rows}) to {path} (format parquet, kv_metadata {{{pairs}}})")
     finally:
         con.close()
     return names
+
+
+def _parquet_rows(con, table: str) -> str:
+    """The query a table's Parquet file is written from: every column as it is, except that a
+    HUGEINT (a sum of integers) is written as DECIMAL(38,0), as Arrow writes it, not as the
+    DOUBLE DuckDB's Parquet writer would make of it."""
+    huge = con.execute(
+        "select column_name from duckdb_columns() where database_name = 'pub' and table_name = ? "
+        "and data_type in ('HUGEINT', 'UHUGEINT') order by column_index",
+        [table],
+    ).fetchall()
+    if not huge:
+        return f"select * from pub.main.{table}"
+    casts = ", ".join(f'cast("{c}" as decimal(38, 0)) as "{c}"' for (c,) in huge)
+    return f"select * replace ({casts}) from pub.main.{table}"
 
 
 def _comments(con, schema: str, table: str) -> dict:

@@ -19,6 +19,8 @@ def _warehouse(path):
         "denominator, numerator, value_pct, value_note)"
     )
     con.execute("comment on table publication.phof_c20 is 'The headline indicator.'")
+    # a sum of integers is a HUGEINT in DuckDB
+    con.execute("create table publication.continuity_flows as select sum(range) as releases from range(4)")
     con.execute("comment on column publication.phof_c20.value_note is 'Why the value is not a number.'")
     for table in ("continuity_releases", "recording_issues", "er_outcomes"):
         con.execute(f"create table marts.{table} as select range as id, 'x' || range as label from range(3)")
@@ -51,6 +53,10 @@ def test_tables_comments_and_parquet_descriptions_are_copied_by_duckdb(tmp_path)
     assert table.schema.field("value_note").metadata == {b"description": b"Why the value is not a number."}
     assert table.schema.field("geography_code").metadata is None  # no comment, no description
     assert table.schema.metadata[b"description"] == b"The headline indicator."
+    # 0+1+2+3 = 6, written as Arrow writes a HUGEINT (DECIMAL(38,0)), not as a DOUBLE
+    flows = pq.read_table(folder / "open" / "parquet" / "continuity_flows.parquet")
+    assert str(flows.schema.field("releases").type) == "decimal128(38, 0)"
+    assert flows.column("releases").to_pylist() == [6]
     # the restricted tier: the three record-level marts, 3 rows each, and nothing else
     restricted = sorted(p.name for p in (folder / "restricted" / "parquet").iterdir())
     assert restricted == ["continuity_releases.parquet", "er_outcomes.parquet", "recording_issues.parquet"]
