@@ -154,10 +154,13 @@ def c20_change(con, rules: GateRules, published: Path) -> GateResult:
     return GateResult("c20_change", True, f"{len(rows)} national period(s) within {rules.max_change_points:g} points")
 
 
-def evaluate(gate: str, warehouse: Path, output: Path, rules: GateRules | None = None) -> GateResult:
-    """One gate against the warehouse (read-only) and, for c20_change, the last publication."""
+def evaluate(
+    gate: str, warehouse: Path, output: Path, rules: GateRules | None = None, memory_limit: str | None = None
+) -> GateResult:
+    """One gate against the warehouse (read-only) and, for c20_change, the last publication,
+    within the run's DuckDB memory limit."""
     rules = rules or rules_from_project()
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = duckdb.connect(str(warehouse), read_only=True, config={"memory_limit": memory_limit} if memory_limit else {})
     try:
         if gate == "extracts_current":
             return extracts_current(con, rules)

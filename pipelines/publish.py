@@ -69,17 +69,19 @@ def _quote(text: str | None) -> str:
     return "'" + (text or "").replace("'", "''") + "'"
 
 
-def _copy_tables(warehouse: Path, schema: str, tables: list[str] | None, target: Path, parquet: Path) -> list[str]:
+def _copy_tables(
+    warehouse: Path, schema: str, tables: list[str] | None, target: Path, parquet: Path, memory_limit: str | None
+) -> list[str]:
     """Copy warehouse `schema` tables (all, or those named) into `target` (written in an old
     storage version; opened as <name>.duckdb its tables read as <name>.<table>) with their
-    table and column comments, and to Parquet with the descriptions in the schema metadata."""
-    import pyarrow.parquet as pq
-
+    table and column comments, and to Parquet with the descriptions in the schema metadata.
+    Every row moves inside DuckDB (`create table ... as select` across attached databases,
+    `COPY ... TO`); Python only ever sees a table's column names and types."""
     parquet.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
     try:
-        con.execute(f"attach '{warehouse}' as warehouse (read_only)")
-        con.execute(f"attach '{target}' as pub (storage_version '{STORAGE_VERSION}')")
+        con.execute(f"attach {_quote(str(warehouse))} as warehouse (read_only)")
+        con.execute(f"attach {_quote(str(target))} as pub (storage_version '{STORAGE_VERSION}')")
         names = [t for t in _tables(con, "warehouse", schema) if tables is None or t in tables]
         for table in names:
             con.execute(f"create table pub.main.{table} as select * from warehouse.{schema}.{table}")
@@ -88,11 +90,29 @@ def _copy_tables(warehouse: Path, schema: str, tables: list[str] | None, target:
                 con.execute(f"comment on table pub.main.{table} is {_quote(described['table'])}")
             for column, text in described["columns"].items():
                 con.execute(f'comment on column pub.main.{table}."{column}" is {_quote(text)}')
-            arrow = con.sql(f"select * from pub.main.{table}").to_arrow_table()
-            pq.write_table(_described(arrow, described), parquet / f"{table}.parquet")
+            rows = _parquet_rows(con, table)
+            metadata = _parquet_metadata(con.sql(f"{rows} limit 0").arrow().schema, described)
+            pairs = ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in metadata.items())
+            path = _quote(str(parquet / f"{table}.parquet"))
+            con.execute(f"copy ({rows}) to {path} (format parquet, kv_metadata {{{pairs}}})")
     finally:
         con.close()
     return names
+
+
+def _parquet_rows(con, table: str) -> str:
+    """The query a table's Parquet file is written from: every column as it is, except that a
+    HUGEINT (a sum of integers) is written as DECIMAL(38,0), as Arrow writes it, not as the
+    DOUBLE DuckDB's Parquet writer would make of it."""
+    huge = con.execute(
+        "select column_name from duckdb_columns() where database_name = 'pub' and table_name = ? "
+        "and data_type in ('HUGEINT', 'UHUGEINT') order by column_index",
+        [table],
+    ).fetchall()
+    if not huge:
+        return f"select * from pub.main.{table}"
+    casts = ", ".join(f'cast("{c}" as decimal(38, 0)) as "{c}"' for (c,) in huge)
+    return f"select * replace ({casts}) from pub.main.{table}"
 
 
 def _comments(con, schema: str, table: str) -> dict:
@@ -108,29 +128,37 @@ def _comments(con, schema: str, table: str) -> dict:
     return {"table": rows[0][0] if rows else None, "columns": dict(columns)}
 
 
-def _described(arrow, described: dict):
-    """The Arrow table with each column's description (and the table's) in the Parquet schema."""
+def _parquet_metadata(schema, described: dict) -> dict[str, str]:
+    """The Parquet key-value metadata that carries the descriptions: the table's as
+    `description`, and each column's in the Arrow schema (`ARROW:schema`, base64 IPC, as
+    Arrow writers store it), so Arrow readers show them as field metadata."""
+    import base64
+
     import pyarrow as pa
 
     fields = [
         field.with_metadata({"description": described["columns"][field.name]})
         if described["columns"].get(field.name)
         else field
-        for field in arrow.schema
+        for field in schema
     ]
-    schema = pa.schema(fields, metadata={"description": described["table"] or ""})
-    return arrow.cast(schema)
+    arrow = pa.schema(fields, metadata={"description": described["table"] or ""})
+    return {
+        "ARROW:schema": base64.b64encode(arrow.serialize().to_pybytes()).decode(),
+        "description": described["table"] or "",
+    }
 
 
-def _write_open(warehouse: Path, folder: Path) -> list[str]:
-    tables = _copy_tables(warehouse, OPEN_SCHEMA, None, folder / "marts.duckdb", folder / "parquet")
+def _write_open(warehouse: Path, folder: Path, memory_limit: str | None = None) -> list[str]:
+    tables = _copy_tables(warehouse, OPEN_SCHEMA, None, folder / "marts.duckdb", folder / "parquet", memory_limit)
     if not tables:
         raise RuntimeError(f"the warehouse has no {OPEN_SCHEMA} schema: run dbt before publishing")
     return tables
 
 
-def _write_restricted(warehouse: Path, folder: Path) -> list[str]:
-    return _copy_tables(warehouse, "marts", list(RESTRICTED_TABLES), folder / RESTRICTED_NAME, folder / "parquet")
+def _write_restricted(warehouse: Path, folder: Path, memory_limit: str | None = None) -> list[str]:
+    tables = list(RESTRICTED_TABLES)
+    return _copy_tables(warehouse, "marts", tables, folder / RESTRICTED_NAME, folder / "parquet", memory_limit)
 
 
 def _seal(folder: Path, file_mode: int, dir_mode: int) -> None:
@@ -211,13 +239,15 @@ def publish(
     report_folder: Path | None = None,
     builders: list[Builder] | None = None,
     notes: dict | None = None,
+    memory_limit: str | None = None,
 ) -> Path:
     """Build a whole new publication beside the old one (open marts, restricted marts,
-    validation report, then each builder: exports, reports), then point `current` at it."""
+    validation report, then each builder: exports, reports), then point `current` at it.
+    memory_limit: the run's DuckDB memory limit for the copying connection."""
 
     def fill(open_dir: Path, restricted_dir: Path) -> list[str]:
-        tables = _write_open(warehouse, open_dir)
-        _write_restricted(warehouse, restricted_dir)
+        tables = _write_open(warehouse, open_dir, memory_limit)
+        _write_restricted(warehouse, restricted_dir, memory_limit)
         if report_folder is not None:
             for name in ("validation.html", "validation.json"):
                 if (report_folder / name).exists():

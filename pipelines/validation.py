@@ -4,10 +4,24 @@ GX 1.x cannot validate DuckDB through SQLAlchemy, so each batch of a suite is a 
 DuckDB query turned into a pandas frame and validated with an ephemeral context and the
 pandas datasource. GX is imported inside the functions that need it (a 3-5 s import).
 
+The rule: GX sees aggregates or marts, never a full copy of a table above ~100k rows.
+DuckDB does the counting, GX judges small frames:
+- codes and small value ranges: one row per distinct value with how many rows hold it
+  (`group by grouping sets ((a), (b))`, the batch's "weight" column); every row's value is
+  still validated, and an unmet expectation counts the table rows, not the frame rows;
+- pair comparisons (end >= start), null counts, formats: one row of counts of offending
+  rows, each expected to be 0; wide ranges: one row of the minimum, one of the maximum;
+- key uniqueness is a dbt test (models/staging/*/*.yml) and stays there.
+An unmet expectation with an "offending" query takes its unexpected count and up to five
+examples from that query (run only on failure): the source file and line of offending rows
+for identifying columns, never their values. A batch returning more than MAX_FRAME_ROWS rows
+is refused (the suite fails), so a full copy can never slip back in.
+
 A suite file:
     {"name": ..., "asset": the Dagster asset it guards, "description": ...,
-     "batches": [{"sql": "select ...", "expectations": [
-         {"type": "expect_...", "kwargs": {...}, "blocking": true|false, "why": "..."}]}]}
+     "batches": [{"sql": "select ...", "weight": optional column of row counts,
+         "expectations": [{"type": "expect_...", "kwargs": {...}, "blocking": true|false,
+             "why": "...", "offending": optional "select source_file, line_number ..."}]}]}
 A kwargs value {"$seed": "file.column"} is replaced by that seed column's values and
 {"$seed_count": "file"} by the seed's row count, so code lists come from the seeds.
 """
@@ -28,6 +42,7 @@ from pipelines.contract import PROJECT_DIR, SEEDS_DIR
 
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 EXAMPLES = 5
+MAX_FRAME_ROWS = 100_000  # above this a batch is a copy of a table, not an aggregate: refused
 DBT_TARGET_DIR = PROJECT_DIR / "target"
 # <output>/validation/<run-id>/ folders kept (the newest; `latest` is always kept)
 KEEP_ENV, KEEP_DEFAULT = "CONTINUITY_VALIDATION_KEEP", 20
@@ -199,16 +214,17 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
     results: list[ExpectationResult] = []
     try:
         for number, batch_spec in enumerate(suite["batches"]):
-            frame = con.execute(batch_spec["sql"]).df()
+            frame = batch_frame(con, batch_spec["sql"])
+            weight = batch_spec.get("weight")
+            # a weighted frame is small: every unexpected row's index, to count the rows it stands for
+            result_format = {"result_format": "COMPLETE" if weight else "SUMMARY", "partial_unexpected_count": EXAMPLES}
             asset = source.add_dataframe_asset(f"{suite['name']}_{number}")
             batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
             gx_suite = gx.ExpectationSuite(name=f"{suite['name']}_{number}")
             resolved = [(spec, resolve(spec["kwargs"], seeds_dir)) for spec in batch_spec["expectations"]]
             for spec, _ in resolved:
                 gx_suite.add_expectation(_expectation(gx, spec, seeds_dir))
-            outcome = batch.validate(
-                gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
-            )
+            outcome = batch.validate(gx_suite, result_format=result_format)
             # GX 1.x returns results in its own order with no ids on ephemeral expectations:
             # match each result to its spec by type and the spec's own (resolved) arguments
             signatures = [_signature(spec["type"], kwargs, kwargs) for spec, kwargs in resolved]
@@ -221,10 +237,7 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
                         break
             if len(matched) != len(resolved):  # never drop a result: validate one by one instead
                 matched = {
-                    i: batch.validate(
-                        _expectation(gx, spec, seeds_dir),
-                        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
-                    )
+                    i: batch.validate(_expectation(gx, spec, seeds_dir), result_format=result_format)
                     for i, (spec, _) in enumerate(resolved)
                 }
             for i in sorted(matched):
@@ -237,14 +250,20 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
                     or "table"
                 )
                 examples = [_plain(v) for v in (detail.get("partial_unexpected_list") or [])[:EXAMPLES]]
+                examples = masked_examples(frame, kwargs, examples)
+                unexpected = detail.get("unexpected_count")
+                if weight and unexpected is not None:
+                    unexpected = int(frame.loc[detail.get("unexpected_index_list") or [], weight].sum())
+                if not r.success and spec.get("offending"):
+                    unexpected, examples = offending_rows(con, spec["offending"])
                 results.append(
                     ExpectationResult(
                         type=spec["type"],
                         column=column,
                         blocking=spec.get("blocking", True),
                         success=bool(r.success),
-                        unexpected_count=detail.get("unexpected_count"),
-                        examples=masked_examples(frame, kwargs, examples),
+                        unexpected_count=unexpected,
+                        examples=examples,
                         why=spec.get("why", ""),
                         observed=_plain(detail.get("observed_value", "")),
                     )
@@ -254,6 +273,33 @@ def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
             suite["name"], suite["asset"], suite.get("description", ""), results, error=" ".join(str(e).split())[:400]
         )
     return SuiteResult(suite["name"], suite["asset"], suite.get("description", ""), results)
+
+
+def batch_frame(con, sql: str):
+    """A batch's rows as a pandas frame; more than MAX_FRAME_ROWS is refused (module docstring)."""
+    frame = con.execute(f"select * from ({sql}) limit {MAX_FRAME_ROWS + 1}").df()
+    if len(frame) > MAX_FRAME_ROWS:
+        raise ValueError(
+            f"a batch returned more than {MAX_FRAME_ROWS:,} rows: let DuckDB aggregate (counts, ranges, "
+            "distinct values with their counts) instead of copying a table into Python"
+        )
+    return frame
+
+
+def offending_rows(con, sql: str) -> tuple[int, list]:
+    """How many rows an expectation's `offending` query returns, and up to EXAMPLES of them:
+    "<file> line <n>" when it gives the rows' lineage, else the values (masked for an
+    identifying column)."""
+    count = con.execute(f"select count(*) from ({sql})").fetchone()[0]
+    cursor = con.execute(sql)
+    columns = [d[0].lower() for d in cursor.description]
+    rows = cursor.fetchmany(EXAMPLES)
+    if {"source_file", "line_number"} <= set(columns):
+        file, line = columns.index("source_file"), columns.index("line_number")
+        return count, [f"{row[file]} line {int(row[line])}" for row in rows]
+    if IDENTIFYING_COLUMNS.intersection(columns):
+        return count, ["masked (identifying column)"] * len(rows)
+    return count, [_plain(row[0]) if len(row) == 1 else _plain(list(row)) for row in rows]
 
 
 def masked_examples(frame, kwargs: dict, examples: list) -> list:

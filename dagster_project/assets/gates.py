@@ -27,7 +27,7 @@ def _gate_check(gate: str) -> dg.AssetChecksDefinition:
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         settings = warehouse.settings
-        result = evaluate(gate, settings.warehouse, settings.output)
+        result = evaluate(gate, settings.warehouse, settings.output, memory_limit=settings.memory_limit)
         accepted = override_for(gate)
         summary = result.reason
         if not result.passed:

@@ -118,6 +118,7 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             report_folder(settings, context.run_id),
             builders=_builders(vintage),
             notes=notes,
+            memory_limit=settings.memory_limit,
         )
     else:  # the exports-only job: a new publication from the current one's marts
         folder = republish(settings.output, _builders(vintage), notes=notes)

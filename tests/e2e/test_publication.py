@@ -86,13 +86,13 @@ def test_good_data_is_published(published):
 
 def test_a_failing_warning_is_reported_but_does_not_block(published):
     root, first = published
-    # the fixture has no ndelius_oasys folder: the row-count expectation is a warning
+    # the fixture has no ndelius_oasys folder: the row-count expectation is a warning (observed 0 rows)
     assert "Validation warning gx_ndelius_oasys on stg_ndelius__oasys_assessments" in first.stdout
     report = json.loads((root / "wh" / "published" / "validation.json").read_text())
     oasys = next(s for s in report["suites"] if s["name"] == "ndelius_oasys")
     assert oasys["passed"] is True
-    assert [(r["type"], r["blocking"], r["success"]) for r in oasys["results"] if not r["success"]] == [
-        ("expect_table_row_count_to_be_between", False, False)
+    assert [(r["type"], r["column"], r["blocking"], r["observed"]) for r in oasys["results"] if not r["success"]] == [
+        ("expect_column_min_to_be_between", "row_count", False, 0)
     ]
     html = (root / "wh" / "published" / "validation.html").read_text()
     assert "http" not in html.lower().replace("http-equiv", "")  # offline: no CDN, no link out
@@ -143,9 +143,8 @@ def test_a_blocking_failure_does_not_publish_and_keeps_the_old_publication(publi
     assert second.returncode == 1
     assert "Not published: the previous publication is unchanged." in second.stdout
     assert (
-        "blocking check gx_ndtms_secure on stg_ndtms__secure_episodes failed: ndtms_secure: 11 of 12 "
-        "expectations met; BLOCKING expect_column_pair_values_a_to_be_greater_than_b(reception_date,"
-        "date_of_birth) failed: 1 unexpected"
+        "blocking check gx_ndtms_secure on stg_ndtms__secure_episodes failed: ndtms_secure: 10 of 11 "
+        "expectations met; BLOCKING expect_column_values_to_be_between(received_before_born) failed: 1 unexpected"
     ) in second.stdout
     assert os.readlink(link) == target
     assert fingerprint(link) == before
@@ -154,6 +153,8 @@ def test_a_blocking_failure_does_not_publish_and_keeps_the_old_publication(publi
     assert latest["passed"] is False
     secure = next(s for s in latest["suites"] if s["name"] == "ndtms_secure")
     failing = [r for r in secure["results"] if not r["success"]]
-    assert [(r["column"], r["blocking"], r["unexpected_count"]) for r in failing] == [
-        ("reception_date,date_of_birth", True, 1)
-    ]
+    # counted by DuckDB; the example is the row's file and line, never the date of birth
+    assert [(r["column"], r["blocking"], r["unexpected_count"]) for r in failing] == [("received_before_born", True, 1)]
+    # the file holds a header and the one row: line 2
+    assert failing[0]["examples"] == ["ndtms_secure/ndtms_secure_20231231.csv line 2"]
+    assert "2010-01-01" not in json.dumps(latest)

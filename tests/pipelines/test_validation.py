@@ -179,3 +179,89 @@ def test_old_run_folders_are_pruned_keeping_the_newest_and_latest(tmp_path):
     deleted = prune_reports(validation, keep=3, current=validation / "run1")
     assert sorted(p.name for p in deleted) == ["run2", "run3"]
     assert sorted(p.name for p in validation.iterdir()) == ["latest", "run1", "run4", "run5"]
+
+
+def test_a_weighted_batch_counts_the_table_rows_behind_each_unexpected_value():
+    # 6 rows, 3 distinct codes: the frame has 3 rows, but an unmet expectation reports the
+    # rows of the table: code 'Z' is on 2 rows and 'Y' on 1 -> 3 unexpected, examples Y and Z
+    con = duckdb.connect()
+    con.execute("create table t as select * from (values ('A'), ('A'), ('A'), ('Z'), ('Z'), ('Y')) v(code)")
+    suite = {
+        "name": "t",
+        "asset": "t",
+        "batches": [
+            {
+                "sql": "select code, count(*) as row_count from t group by code order by code",
+                "weight": "row_count",
+                "expectations": [
+                    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "code", "value_set": ["A"]}},
+                    {
+                        "type": "expect_column_values_to_be_in_set",
+                        "kwargs": {"column": "code", "value_set": ["A", "Y", "Z"]},
+                    },
+                ],
+            }
+        ],
+    }
+    result = run_suite(con, suite)
+    assert [(r.success, r.unexpected_count, r.examples) for r in result.results] == [
+        (False, 3, ["Y", "Z"]),
+        (True, 0, []),
+    ]
+
+
+def test_an_unmet_count_takes_its_number_and_file_and_line_from_the_offending_query():
+    # two rows end before they start (lines 3 and 8); the batch is one row of counts
+    con = duckdb.connect()
+    con.execute(
+        "create table s as select * from (values (date '2024-01-01', date '2024-01-05', 'f.csv', 2), "
+        "(date '2024-01-09', date '2024-01-02', 'f.csv', 3), (date '2024-02-01', null, 'f.csv', 5), "
+        "(date '2024-03-10', date '2024-03-01', 'f.csv', 8)) v(start_date, end_date, source_file, line_number)"
+    )
+    rule = "end_date < start_date"
+    suite = {
+        "name": "s",
+        "asset": "s",
+        "batches": [
+            {
+                "sql": f"select count(*) filter (where {rule}) as ends_before_start from s",
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_between",
+                        "kwargs": {"column": "ends_before_start", "max_value": 0},
+                        "offending": f"select source_file, line_number from s where {rule} order by line_number",
+                    }
+                ],
+            }
+        ],
+    }
+    [result] = run_suite(con, suite).results
+    # the row with no end date is ignored (as GX ignores a pair with a missing value)
+    assert (result.success, result.unexpected_count, result.examples) == (False, 2, ["f.csv line 3", "f.csv line 8"])
+
+
+def test_offending_identifying_values_are_masked_when_there_is_no_lineage():
+    from pipelines.validation import offending_rows
+
+    con = duckdb.connect()
+    con.execute("create table c as select * from (values ('X12'), ('A123456'), ('Q9')) v(crn)")
+    count, examples = offending_rows(con, "select crn from c where not regexp_matches(crn, '^[A-Z][0-9]{6}$')")
+    assert (count, examples) == (2, ["masked (identifying column)"] * 2)
+    count, examples = offending_rows(con, "select length(crn) as n from c where length(crn) < 7 order by n")
+    assert (count, examples) == (2, [2, 3])
+
+
+def test_a_batch_that_copies_a_table_is_refused(monkeypatch):
+    import pipelines.validation as validation
+
+    monkeypatch.setattr(validation, "MAX_FRAME_ROWS", 10)
+    con = duckdb.connect()
+    con.execute("create table big as select range as id from range(11)")
+    expectation = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}
+    suite = {"name": "big", "asset": "big", "batches": [{"sql": "select id from big", "expectations": [expectation]}]}
+    result = run_suite(con, suite)
+    # 11 rows > 10: the suite fails without validating anything
+    assert result.passed is False and result.results == []
+    assert result.error.startswith("a batch returned more than 10 rows")
+    aggregated = {**suite, "batches": [{"sql": "select count(*) as id from big", "expectations": [expectation]}]}
+    assert run_suite(con, aggregated).passed is True
