@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-PARENT_ENV = "CONTINUITY_RUN_PID"  # the pid of the `continuity run` process, set by the CLI
+PARENT_VAR = "continuity_run_pid"  # the pid of the process that started dbt, in its --vars
 _held: list = []  # the children lock, open for the life of this process
 
 
@@ -41,7 +41,7 @@ def _die_with_parent() -> None:
     pr_set_pdeathsig = 1
     libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
     # the run may have died before prctl took effect: then this process was re-parented
-    parent, expected = os.getppid(), os.environ.get(PARENT_ENV)
+    parent, expected = os.getppid(), var_from_args(sys.argv[1:], PARENT_VAR)
     if parent == 1 or (expected and int(expected) != parent and not _alive(int(expected))):
         os._exit(1)
 
@@ -56,20 +56,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def warehouse_from_args(args: list[str]) -> str | None:
-    """The warehouse a dbt command works on: the `continuity_warehouse` of its `--vars` (how a
-    run passes it, dagster_project/settings.py), else CONTINUITY_WAREHOUSE (a bare dbt call)."""
+def var_from_args(args: list[str], name: str) -> str | None:
+    """One value of a dbt command's `--vars` (JSON), or None."""
     import json
 
     for flag, value in zip(args, args[1:], strict=False):
         if flag == "--vars":
             try:
-                found = json.loads(value).get("continuity_warehouse")
+                found = json.loads(value).get(name)
             except (ValueError, AttributeError):
                 found = None
             if found:
-                return found
-    return os.environ.get("CONTINUITY_WAREHOUSE")
+                return str(found)
+    return None
+
+
+def warehouse_from_args(args: list[str]) -> str | None:
+    """The warehouse a dbt command works on: the `continuity_warehouse` of its `--vars` (how a
+    run passes it, dagster_project/settings.py), else CONTINUITY_WAREHOUSE (a bare dbt call)."""
+    return var_from_args(args, "continuity_warehouse") or os.environ.get("CONTINUITY_WAREHOUSE")
 
 
 def guard(args: list[str] | None = None) -> None:

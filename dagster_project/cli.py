@@ -719,9 +719,6 @@ def main(argv: list[str] | None = None) -> int:
     # files a run creates are the owner's alone unless the publication opens them on purpose
     # (the warehouse holds personal data: docs/disclosure.md)
     os.umask(0o077)
-    from dagster_project.children import PARENT_ENV
-
-    os.environ[PARENT_ENV] = str(os.getpid())  # the children this process starts die with it
     args = parse_args(argv)
     try:
         return args.func(args)

@@ -21,7 +21,9 @@ DEFAULT_VALIDATION_KEEP = 20  # validation report folders kept
 DBT_TARGETS = ("duckdb", "spark")  # docs/scale-out.md
 WAREHOUSE_POOL = "duckdb_warehouse"  # every asset that writes the warehouse; limit 1
 DEFAULT_LANDING = PROJECT_DIR / "data" / "landing"
-DEFAULT_MEMORY_LIMIT = "6GB"
+# One DuckDB memory limit for every step (loader, dbt, checks, gates, publication): with the
+# Python processes around it the whole run stays under 4 GB; DuckDB spills to disk beyond it.
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 @dataclass(frozen=True)

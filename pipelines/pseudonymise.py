@@ -10,10 +10,11 @@ warehouse has never held anything else (docs/disclosure.md):
   withdrawn since) is one a marker listed; the listed files are recorded in raw.synthetic_files, so a warehouse
   built from several synthetic samples stays allowed and one that held real data never is.
 
-When the policy allows it, ``CONTINUITY_DEV_KEY_OK=1`` tells the dbt process to use the
-development key. The same function is registered in DuckDB as
-``continuity_person_key(varchar)`` by the dbt-duckdb plugin below, so SQL and Python can
-never disagree on a key.
+When the policy allows it (``check_key_policy`` returns its note), the run tells dbt so with
+the var ``continuity_dev_key_ok`` (profiles.yml hands it to the plugin below); a bare dbt call
+may set ``CONTINUITY_DEV_KEY_OK=1`` instead. Nothing writes the process environment. The
+same function is registered in DuckDB as ``continuity_person_key(varchar)`` by the dbt-duckdb
+plugin below, so SQL and Python can never disagree on a key.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import os
 from pathlib import Path
 
 KEY_ENV = "CONTINUITY_PSEUDO_KEY"
-DEV_OK_ENV = "CONTINUITY_DEV_KEY_OK"
+DEV_OK_ENV = "CONTINUITY_DEV_KEY_OK"  # read by a bare dbt call only; never written
+DEV_KEY_VAR = "continuity_dev_key_ok"  # the dbt var a run passes when the policy allows the development key
 DEVELOPMENT_KEY = "continuity-development-key-synthetic-data-only"
 MIN_KEY_LENGTH = 32
 
@@ -121,14 +123,12 @@ def check_key_policy(landing, warehouse=None) -> str | None:
     dbt step calls this again after ingestion, when the warehouse holds this run's files."""
     key = os.environ.get(KEY_ENV)
     if key is not None:
-        os.environ.pop(DEV_OK_ENV, None)
         if len(key.strip()) < MIN_KEY_LENGTH:
             raise MissingKeyError(
                 f"{KEY_ENV} is shorter than {MIN_KEY_LENGTH} characters: use a long random secret "
                 "(for example the output of `python -c 'import secrets; print(secrets.token_hex(32))'`)"
             )
         return None
-    os.environ.pop(DEV_OK_ENV, None)
     landing = Path(landing)
     listed = read_marker(landing)
     if not listed:
@@ -144,20 +144,24 @@ def check_key_policy(landing, warehouse=None) -> str | None:
                 f"the warehouse {warehouse} has held {len(foreign)} file(s) the generator did not write "
                 f"(e.g. {foreign[0]})"
             )
-    os.environ[DEV_OK_ENV] = "1"
     return (
         f"note: {KEY_ENV} is not set; using the development key because {landing} holds "
         "the generator's synthetic sample. Set the key for real data."
     )
 
 
-def secret_key() -> bytes:
+def secret_key(development_allowed: bool | None = None) -> bytes:
+    """The key person keys are made with. Without CONTINUITY_PSEUDO_KEY, the development key
+    when the run's policy allowed it (`development_allowed`, passed to dbt as the var
+    continuity_dev_key_ok) or, for a bare dbt call, CONTINUITY_DEV_KEY_OK=1."""
     key = os.environ.get(KEY_ENV)
     if key:
         if len(key.strip()) < MIN_KEY_LENGTH:
             raise MissingKeyError(f"{KEY_ENV} is shorter than {MIN_KEY_LENGTH} characters")
         return key.encode("utf-8")
-    if os.environ.get(DEV_OK_ENV) == "1":
+    if development_allowed is None:
+        development_allowed = os.environ.get(DEV_OK_ENV) == "1"
+    if development_allowed:
         return DEVELOPMENT_KEY.encode("utf-8")
     raise MissingKeyError(
         f"{KEY_ENV} is not set: person keys need a secret key on real data "
@@ -172,7 +176,13 @@ def person_key(attributor_key: str | None, key: bytes | None = None) -> str | No
     return hmac.new(key or secret_key(), attributor_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _register(conn) -> None:
+def allowed_flag(value) -> bool | None:
+    """A `dev_key_ok` setting as a decision: None when unset (then the environment decides)."""
+    text = str(value or "").strip().lower()
+    return None if not text else text in ("1", "true", "yes")
+
+
+def _register(conn, development_allowed: bool | None = None) -> None:
     import duckdb
     import pyarrow as pa
 
@@ -180,7 +190,7 @@ def _register(conn) -> None:
 
     def udf(values):
         nonlocal key
-        key = key or secret_key()
+        key = key or secret_key(development_allowed)
         return pa.array([person_key(v, key) for v in values.to_pylist()], type=pa.string())
 
     conn.create_function(
@@ -197,8 +207,14 @@ try:  # the dbt-duckdb plugin; absent when dbt-duckdb is not installed
     from dbt.adapters.duckdb.plugins import BasePlugin
 
     class Plugin(BasePlugin):
+        """Registers continuity_person_key on every dbt connection. Its profile config
+        `dev_key_ok` carries the run's key decision (profiles.yml, from the dbt vars)."""
+
+        def initialize(self, plugin_config: dict) -> None:
+            self.development_allowed = allowed_flag(plugin_config.get("dev_key_ok"))
+
         def configure_connection(self, conn) -> None:
-            _register(conn)
+            _register(conn, self.development_allowed)
 
 except ImportError:  # pragma: no cover
     pass

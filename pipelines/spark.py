@@ -75,13 +75,13 @@ def spark_session(work_dir: Path):
     return spark
 
 
-def register_person_key(spark) -> None:
+def register_person_key(spark, development_allowed: bool | None = None) -> None:
     """The HMAC person key of indicators.md s.6 as the SQL function `continuity_person_key`."""
     from pyspark.sql.types import StringType
 
     from pipelines.pseudonymise import person_key, secret_key
 
-    key = secret_key()
+    key = secret_key(development_allowed)
     spark.udf.register("continuity_person_key", lambda value: person_key(value, key), StringType())
 
 
@@ -95,10 +95,10 @@ def register_raw_tables(spark, parquet_dir: Path) -> None:
         spark.sql(f"create table raw.{table} using parquet location '{location}'")
 
 
-def prepare(work_dir: Path, parquet_dir: Path):
+def prepare(work_dir: Path, parquet_dir: Path, development_allowed: bool | None = None):
     """Session + UDF + raw tables: everything dbt-spark needs before `dbt build`."""
     spark = spark_session(work_dir)
-    register_person_key(spark)
+    register_person_key(spark, development_allowed)
     register_raw_tables(spark, parquet_dir)
     return spark
 
@@ -112,6 +112,14 @@ def _warehouse(args: list[str]) -> Path:
     from dagster_project.children import warehouse_from_args
 
     return Path(warehouse_from_args(args) or DEFAULT_WAREHOUSE).resolve()
+
+
+def _development_allowed(args: list[str]) -> bool | None:
+    """The run's key decision from the dbt vars (pipelines/pseudonymise.py), if it passed one."""
+    from dagster_project.children import var_from_args
+    from pipelines.pseudonymise import DEV_KEY_VAR, allowed_flag
+
+    return allowed_flag(var_from_args(args, DEV_KEY_VAR))
 
 
 def session_dir(warehouse: Path) -> Path:
@@ -165,7 +173,7 @@ def dbt_main(argv: list[str] | None = None) -> int:
         if parquet_dir is None:
             parquet_dir = work / "raw_parquet"
             export_raw_parquet(warehouse, parquet_dir)
-        spark = prepare(work, Path(parquet_dir))
+        spark = prepare(work, Path(parquet_dir), _development_allowed(args))
     result = dbtRunner().invoke(args)
     if result.exception is not None:
         print(f"dbt on Spark failed: {result.exception}", file=sys.stderr)

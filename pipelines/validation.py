@@ -205,10 +205,14 @@ def _expectation(gx, spec: dict, seeds_dir: Path):
 
 def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
     """Validate every batch of a suite against the open (read-only) DuckDB connection."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
 
-    context = gx.get_context(mode="ephemeral")
+    # analytics off in the context itself (GX also honours GX_ANALYTICS_ENABLED=false)
+    config = DataContextConfig(
+        analytics_enabled=False, store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     source = context.data_sources.add_pandas("warehouse")
     results: list[ExpectationResult] = []

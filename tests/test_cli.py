@@ -94,12 +94,12 @@ def test_the_development_key_is_allowed_on_a_synthetic_warehouse_and_recorded(tm
     from pipelines.pseudonymise import DEV_OK_ENV, check_key_policy
 
     monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    monkeypatch.setenv(DEV_OK_ENV, "0")  # restored after the test: the policy sets it
+    monkeypatch.delenv(DEV_OK_ENV, raising=False)
     landing = _synthetic_landing(tmp_path / "landing")
     warehouse = tmp_path / "w.duckdb"
     duckdb.connect(str(warehouse)).close()
     assert check_key_policy(landing, warehouse).startswith("note: CONTINUITY_PSEUDO_KEY is not set")
-    assert os.environ[DEV_OK_ENV] == "1"
+    assert DEV_OK_ENV not in os.environ  # the decision travels to dbt as a var, never the environment
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("select source_file from raw.synthetic_files").fetchall() == [
         ("ndtms_secure/ndtms_secure_20230630.csv",)

@@ -1,6 +1,7 @@
 """Every dbt seed, model and test as Dagster assets and asset checks."""
 
 import json
+import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -8,10 +9,11 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from dagster_project.children import PARENT_VAR
 from dagster_project.dbt_project import DBT_PROJECT, TRANSLATOR
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import WAREHOUSE_POOL
-from pipelines.pseudonymise import check_key_policy
+from pipelines.pseudonymise import DEV_KEY_VAR, check_key_policy
 
 KEEP_TARGET_RUNS = 10  # dbt's per-invocation folders under target/ (logs, run_results.json) kept
 
@@ -33,7 +35,12 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource
     # model), check the rules' code, not the data: tests/dbt runs them in CI, not every run.
     # The warehouse goes to dbt as --vars (profiles.yml), never through this process's environment.
     args = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:code_check"]
-    args += ["--vars", json.dumps(settings.dbt_vars())]
+    # The run's decisions also travel as vars: the development key (only when the policy above
+    # allowed it) and this process's pid (the dbt children die with it: dagster_project/children.py).
+    run_vars = {**settings.dbt_vars(), PARENT_VAR: os.getpid()}
+    if note:
+        run_vars[DEV_KEY_VAR] = "1"
+    args += ["--vars", json.dumps(run_vars)]
     invocation = dbt.cli(args, context=context)
     # DuckDB allows one process per file while dbt writes: the tables are described after
     # dbt has finished, then every event is passed on with row counts and column types

@@ -3,7 +3,6 @@
 marts. Materialised only when every blocking check of every mart and suite passed."""
 
 import json
-import os
 
 import dagster as dg
 
@@ -13,7 +12,7 @@ from dagster_project.resources import WarehouseResource
 from dagster_project.settings import WAREHOUSE_POOL
 from pipelines.exports import write_exports
 from pipelines.gates import accepted_overrides
-from pipelines.pseudonymise import DEV_OK_ENV
+from pipelines.pseudonymise import MissingKeyError, check_key_policy
 from pipelines.publish import publish, republish
 from pipelines.reports import build_reports
 from pipelines.state import current_key, warehouse_digest
@@ -51,9 +50,19 @@ def _provenance(warehouse: WarehouseResource) -> dict:
         "latest_extract_dates": {e: str(d) for e, d in dates},
         "extract_files": [{"file": f, "sha256": sha, "extract_date": str(d)} for f, sha, d in files],
         # the development key is only ever allowed on the generator's sample (pipelines/pseudonymise.py)
-        "synthetic": os.environ.get(DEV_OK_ENV) == "1",
+        "synthetic": _development_key_in_use(warehouse),
         "state": state,
     }
+
+
+def _development_key_in_use(warehouse: WarehouseResource) -> bool:
+    """Whether this run's person keys were made with the development key: only on the
+    generator's synthetic sample (pipelines/pseudonymise.py), so the outputs say synthetic."""
+    settings = warehouse.settings
+    try:
+        return check_key_policy(settings.landing, settings.warehouse) is not None
+    except MissingKeyError:
+        return False
 
 
 def _builders(vintage: str) -> list:
