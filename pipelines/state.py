@@ -103,6 +103,33 @@ def unseen_landing_files(con, landing: Path) -> list[str]:
     return unseen
 
 
+BUILD_DDL = "create table if not exists raw.build_state (state varchar, started_at timestamp, finished_at timestamp)"
+
+
+def build_started(con, state: str) -> None:
+    """The dbt build of this state begins: until build_finished, the warehouse's models are
+    not known to match any state, so no run is skipped."""
+    con.execute(BUILD_DDL)
+    con.execute("delete from raw.build_state")
+    con.execute("insert into raw.build_state values (?, now(), null)", [state])
+
+
+def build_finished(con) -> None:
+    con.execute(BUILD_DDL)
+    con.execute("update raw.build_state set finished_at = now()")
+
+
+def built_state(con) -> str | None:
+    """The state the warehouse's models were last built from in full, or None."""
+    import duckdb
+
+    try:
+        rows = con.execute("select state from raw.build_state where finished_at is not null").fetchall()
+    except duckdb.CatalogException:  # a warehouse never built since the table came in
+        return None
+    return rows[0][0] if rows else None
+
+
 @dataclass
 class Unchanged:
     """The current publication a run would only repeat."""
@@ -132,7 +159,10 @@ def nothing_new(landing: Path, warehouse: Path, output: Path, dbt_target: str, k
     try:
         if unseen_landing_files(con, landing):
             return None
-        if warehouse_digest(con, dbt_target, key) != notes["state"]:
+        state = warehouse_digest(con, dbt_target, key)
+        # the publication and the warehouse's models were both made from this state (a run
+        # killed during dbt leaves the build unfinished, so the next run builds again)
+        if state != notes["state"] or built_state(con) != state:
             return None
     except duckdb.Error:  # an older warehouse without the ingest tables
         return None

@@ -14,6 +14,7 @@ from dagster_project.dbt_project import DBT_PROJECT, TRANSLATOR
 from dagster_project.resources import WarehouseResource
 from dagster_project.settings import WAREHOUSE_POOL
 from pipelines.pseudonymise import DEV_KEY_VAR, check_key_policy
+from pipelines.state import build_finished, build_started, current_key, warehouse_digest
 
 KEEP_TARGET_RUNS = 10  # dbt's per-invocation folders under target/ (logs, run_results.json) kept
 
@@ -41,6 +42,9 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource
     if note:
         run_vars[DEV_KEY_VAR] = "1"
     args += ["--vars", json.dumps(run_vars)]
+    # which state the models are being built from (nothing new is only said of a finished build)
+    with warehouse.connect() as con:
+        build_started(con, warehouse_digest(con, settings.dbt_target, current_key()))
     invocation = dbt.cli(args, context=context)
     # DuckDB allows one process per file while dbt writes: the tables are described after
     # dbt has finished, then every event is passed on with row counts and column types
@@ -54,6 +58,8 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource
     prune_target_runs(invocation.target_path.parent, KEEP_TARGET_RUNS)
     if failure is not None:
         raise failure
+    with warehouse.connect() as con:
+        build_finished(con)
 
 
 def _relations() -> dict[str, tuple[str, str]]:

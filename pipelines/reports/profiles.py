@@ -152,6 +152,12 @@ def shown(value, decimals: int = 1, note: str | None = None) -> str:
     return SUPPRESSED if note and rules_from_project().note("suppressed") in note else "-"
 
 
+def percent(value, decimals: int = 1, note: str | None = None) -> str:
+    """A published rate with its % sign, or the hidden or missing mark alone (`*`, not `*%`)."""
+    text = shown(value, decimals, note)
+    return f"{text}%" if value is not None else text
+
+
 def write_profiles(gathered: dict, folder: Path, building: dict[str, Path], provenance: Provenance) -> list[Profile]:
     """An HTML page per area (swapped in as one folder), an index page and one PDF of all."""
     from pipelines.reports import render
@@ -202,12 +208,12 @@ def funnel_sentence(p: Profile) -> str:
 def _pdf_lines(p: Profile) -> list[str]:
     """The profile's tables as lines of text for its PDF page."""
     years = [
-        f"{r['period_label']}: {shown(r['value_pct'], note=r['value_note'])}%  "
+        f"{r['period_label']}: {percent(r['value_pct'], note=r['value_note'])}  "
         f"(England: {r['compared_with_england_95'] or '-'}; region: {r['compared_with_region_95'] or '-'})"
         + (f"  [{r['value_note']}]" if r["value_note"] else "")
         for r in p.years
     ]
-    prisons = [f"{x['prison']}: {shown(x['releases'])} released, {shown(x['value_pct'], 0, x['value_note'])}% started"
+    prisons = [f"{x['prison']}: {shown(x['releases'])} released, {percent(x['value_pct'], 0, x['value_note'])} started"
                for x in p.prisons] or ["No prison's flow to this area is large enough to publish."]  # fmt: skip
     return ["By year (95% comparisons)", *years, "", "Main referring prisons (latest year)", *prisons, "",
             RECORDING_NOTE]  # fmt: skip
@@ -220,7 +226,7 @@ RECORDING_NOTE = (
 
 
 A4 = (8.27 * 72, 11.69 * 72)  # points
-TREND_BOX = (0.04, 0.5, 0.92, 0.33)  # left, bottom, width, height, in fractions of the page
+TREND_BOX = (0.04, 0.49, 0.92, 0.32)  # left, bottom, width, height, in fractions of the page
 FUNNEL_BOX = (0.5, 0.22, 0.48, 0.26)
 
 
@@ -244,9 +250,10 @@ def _pdf_page(document, page, p: Profile) -> None:
     import textwrap
 
     w, h = page.width, page.height
-    page.text(0.06 * w, 0.94 * h, p.name, 22, colour=charts.COLOURS["main"], bold=True)
-    page.text(0.06 * w, 0.915 * h, f"{p.region} | area code {p.code}", 12, colour="#425563")
-    page.lines(0.06 * w, 0.9 * h, textwrap.wrap(headline(p), 88), 12)
+    # below the synthetic-data warning that render.pdf_page_footer puts along the top
+    page.text(0.06 * w, 0.925 * h, p.name, 22, colour=charts.COLOURS["main"], bold=True)
+    page.text(0.06 * w, 0.9 * h, f"{p.region} | area code {p.code}", 12, colour="#425563")
+    page.lines(0.06 * w, 0.885 * h, textwrap.wrap(headline(p), 88), 12)
     _pdf_chart(document, page, p.charts["trend"], TREND_BOX)
     lines = [part for line in _pdf_lines(p) for part in (textwrap.wrap(line, 44) or [""])]
     page.lines(0.06 * w, 0.48 * h, lines, 11, spacing=1.3)

@@ -8,7 +8,14 @@ import duckdb
 import pytest
 
 from pipelines.load import ensure_raw_schema, sha256_of
-from pipelines.state import code_digest, nothing_new, unseen_landing_files, warehouse_digest
+from pipelines.state import (
+    build_finished,
+    build_started,
+    code_digest,
+    nothing_new,
+    unseen_landing_files,
+    warehouse_digest,
+)
 
 KEY = "a-test-key-that-is-at-least-32-characters"
 
@@ -30,10 +37,14 @@ def world(tmp_path):
     return tmp_path, landing, warehouse, con
 
 
-def publish_state(tmp_path: Path, con) -> None:
+def publish_state(tmp_path: Path, con, finish_build: bool = True) -> None:
+    """What a run does: build the models from the state (finished or killed), then publish."""
     folder = tmp_path / "published"
     folder.mkdir(exist_ok=True)
     state = warehouse_digest(con, "duckdb", KEY)
+    build_started(con, state)
+    if finish_build:
+        build_finished(con)
     (folder / "notes.json").write_text(json.dumps({"published_at": "20261202T193121275983Z", "state": state}))
 
 
@@ -105,5 +116,14 @@ def test_no_publication_or_a_failed_last_run_means_run(world):
         "insert into raw.loaded_files values ('ndtms_secure', 'ndtms_secure/ndtms_secure_20230930.csv', 'cd', "
         "date '2023-09-30', 1, 1, 0, now())"
     )
+    con.close()
+    assert nothing_new(landing, warehouse, tmp_path, "duckdb", KEY) is None
+
+
+def test_a_build_killed_before_it_finished_means_run(world):
+    # the same inputs published from another warehouse, this warehouse's dbt build killed:
+    # its models match nothing, so the run must build them
+    tmp_path, landing, warehouse, con = world
+    publish_state(tmp_path, con, finish_build=False)
     con.close()
     assert nothing_new(landing, warehouse, tmp_path, "duckdb", KEY) is None
