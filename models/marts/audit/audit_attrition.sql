@@ -7,8 +7,8 @@
 with steps as (select * from {{ ref('int_release_funnel_steps') }}),
 periods as (select * from {{ ref('int_reporting_periods') }}),
 
--- Each judged release counted once per period it falls in; every geography and split is a
--- grouping set over these rows (one pass, not a join per geography and split).
+-- Each judged release counted once per period it falls in; every geography and split is an
+-- aggregation of these rows (no join per geography and split).
 released as (
     select
         p.period_type,
@@ -29,36 +29,24 @@ released as (
         on st.prison_exit_date >= p.period_start and st.prison_exit_date <= p.period_end
 ),
 
-{%- set geographies = [none, 'la_code', 'estab_code'] %}
-{%- set splits = [none, 'inreach_value', 'substance_value', 'custody_value'] %}
+{#- every geography (England, local authority, prison) by every split (all, in-reach,
+    substance group, length of custody): one aggregation of the released rows each #}
+{%- set geographies = [('england', "'" ~ var('england_code') ~ "'"), ('local_authority', 'la_code'),
+                       ('prison', 'estab_code')] %}
+{%- set splits = [('all', "'all'"), ('inreach', 'inreach_value'), ('substance_group', 'substance_value'),
+                  ('custody_length', 'custody_value')] %}
 counted as (
+    {%- for geography_type, geography_code in geographies %}
+    {%- set outer_loop = loop %}
+    {%- for split_type, split_value in splits %}
     select
         period_type,
         period_start,
         period_end,
-        case
-            when grouping(la_code) = 0 then 'local_authority'
-            when grouping(estab_code) = 0 then 'prison'
-            else 'england'
-        end as geography_type,
-        case
-            when grouping(la_code) = 0 then la_code
-            when grouping(estab_code) = 0 then estab_code
-            else '{{ var("england_code") }}'
-        end as geography_code,
-        case
-            when grouping(inreach_value) = 0 then 'inreach'
-            when grouping(substance_value) = 0 then 'substance_group'
-            when grouping(custody_value) = 0 then 'custody_length'
-            else 'all'
-        end as split_type,
-        case
-            when grouping(inreach_value) = 0 then inreach_value
-            when grouping(substance_value) = 0 then substance_value
-            when grouping(custody_value) = 0 then custody_value
-            else 'all'
-        end as split_value,
-        grouping(la_code) = 0 and la_code is null as is_outside_the_reference,
+        '{{ geography_type }}' as geography_type,
+        {{ geography_code }} as geography_code,
+        '{{ split_type }}' as split_type,
+        {{ split_value }} as split_value,
         count(*) as transferred,
         cast(sum(case when referral_received then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_received,
         cast(sum(case when appointment_offered then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_offered,
@@ -66,15 +54,15 @@ counted as (
         cast(sum(case when referral_gap then 1 else 0 end) as {{ dbt.type_bigint() }}) as referral_recording_gap,
         cast(sum(case when appointment_gap then 1 else 0 end) as {{ dbt.type_bigint() }}) as appointment_recording_gap
     from released
-    group by grouping sets (
-        {%- for geography in geographies %}
-        {%- set outer_loop = loop %}
-        {%- for split in splits %}
-        ({{ (['period_type', 'period_start', 'period_end'] + ([geography] if geography else []) + ([split] if split else [])) | join(', ') }})
-        {%- if not (outer_loop.last and loop.last) %},{% endif %}
-        {%- endfor %}
-        {%- endfor %}
-    )
+    {%- if geography_type == 'local_authority' %}
+    -- releases to an area outside the reference table count for England and their prison only
+    where la_code is not null
+    {%- endif %}
+    group by period_type, period_start, period_end{{ ', ' ~ geography_code if geography_type != 'england' }}
+        {{- ', ' ~ split_value if split_type != 'all' }}
+    {% if not (outer_loop.last and loop.last) %}union all{% endif %}
+    {%- endfor %}
+    {%- endfor %}
 ),
 
 final as (
@@ -95,8 +83,6 @@ final as (
         referral_recording_gap,
         appointment_recording_gap
     from counted
-    -- releases to an area outside the reference table count for England and their prison only
-    where not is_outside_the_reference
 )
 
 select * from final
