@@ -162,9 +162,9 @@ def dbt_main(argv: list[str] | None = None) -> int:
     from dbt.cli.main import dbtRunner
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if "--target" not in args and "-t" not in args:  # the Spark target, never the profile's default
+    command = next((a for a in args if not a.startswith("-")), "")  # none for `--version`
+    if command and "--target" not in args and "-t" not in args:  # the Spark target, never the profile's default
         args += ["--target", "spark"]
-    command = next((a for a in args if not a.startswith("-")), "")
     spark = None
     warehouse = _warehouse(args)
     work = session_dir(warehouse)

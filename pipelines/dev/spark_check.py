@@ -5,6 +5,7 @@ row by row. A development tool: the Spark engine itself is pipelines/spark.py.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -134,15 +135,18 @@ def compare_warehouses(duck_warehouse: Path, spark_warehouse: Path) -> dict[str,
     return results
 
 
-def spark_unit_tests(work_dir: Path, parquet_dir: Path) -> int:
+def spark_unit_tests(work_dir: Path, parquet_dir: Path, development_allowed: bool = False) -> int:
     """Every dbt unit test (the rules, and through them each dispatched macro) on Spark, in
     the metastore of a finished Spark run (unit tests compile against the built relations).
     dbt runs as `continuity-dbt-spark` in a child process told where that run's session and
     Parquet are; this process's own environment is left alone. Returns its exit code."""
     from pipelines.contract import PROJECT_DIR
+    from pipelines.pseudonymise import DEV_KEY_VAR
 
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "spark"]
     command = [sys.executable, "-m", "pipelines.spark", "test", "--select", "test_type:unit", *project]
+    if development_allowed:  # the key decision travels as a dbt var, as in a run
+        command += ["--vars", json.dumps({DEV_KEY_VAR: "1"})]
     env = {**os.environ, SPARK_DIR_ENV: str(work_dir), RAW_PARQUET_ENV: str(parquet_dir)}
     return subprocess.run(command, env=env, check=False).returncode
 
@@ -195,9 +199,9 @@ def spark_check(landing: str, work: Path) -> int:
     ensure_manifest()  # once, before two processes would both parse into target/
     warehouses = build_on_both_engines(landing, work)
     print("Every dbt unit test on Spark:", flush=True)
-    check_key_policy(landing)  # the development key only on the synthetic sample
+    development_allowed = check_key_policy(landing) is not None  # only on the synthetic sample
     spark_dir = session_dir(warehouses["spark"])  # where that run's session and Parquet are
-    unit_tests = spark_unit_tests(spark_dir, spark_dir / "raw_parquet")
+    unit_tests = spark_unit_tests(spark_dir, spark_dir / "raw_parquet", development_allowed)
     print("Every mart, DuckDB build against Spark build:", flush=True)
     failed = report_comparison(compare_warehouses(warehouses["duckdb"], warehouses["spark"]))
     print(f"make test-spark: {time.monotonic() - started:.0f} s in all")

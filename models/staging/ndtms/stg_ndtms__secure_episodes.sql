@@ -33,7 +33,7 @@ renamed as (
         _extract_date as extract_date,
         _source_file as source_file,
         _line_number as line_number,
-        _loaded_at as loaded_at
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
     from latest
 ),
 
