@@ -203,80 +203,97 @@ def _expectation(gx, spec: dict, seeds_dir: Path):
     return getattr(gx.expectations, class_name)(**resolve(spec["kwargs"], seeds_dir))
 
 
-def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
-    """Validate every batch of a suite against the open (read-only) DuckDB connection."""
+def _context():
+    """An ephemeral GX context on pandas, analytics off in the context itself (GX also
+    honours GX_ANALYTICS_ENABLED=false)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
 
-    # analytics off in the context itself (GX also honours GX_ANALYTICS_ENABLED=false)
     config = DataContextConfig(
         analytics_enabled=False, store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
     )
     context = gx.get_context(mode="ephemeral", project_config=config)
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    source = context.data_sources.add_pandas("warehouse")
+    return context
+
+
+def run_suite(con, suite: dict, seeds_dir: Path = SEEDS_DIR) -> SuiteResult:
+    """Validate every batch of a suite against the open (read-only) DuckDB connection."""
+    source = _context().data_sources.add_pandas("warehouse")
     results: list[ExpectationResult] = []
     try:
         for number, batch_spec in enumerate(suite["batches"]):
-            frame = batch_frame(con, batch_spec["sql"])
-            weight = batch_spec.get("weight")
-            # a weighted frame is small: every unexpected row's index, to count the rows it stands for
-            result_format = {"result_format": "COMPLETE" if weight else "SUMMARY", "partial_unexpected_count": EXAMPLES}
-            asset = source.add_dataframe_asset(f"{suite['name']}_{number}")
-            batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
-            gx_suite = gx.ExpectationSuite(name=f"{suite['name']}_{number}")
-            resolved = [(spec, resolve(spec["kwargs"], seeds_dir)) for spec in batch_spec["expectations"]]
-            for spec, _ in resolved:
-                gx_suite.add_expectation(_expectation(gx, spec, seeds_dir))
-            outcome = batch.validate(gx_suite, result_format=result_format)
-            # GX 1.x returns results in its own order with no ids on ephemeral expectations:
-            # match each result to its spec by type and the spec's own (resolved) arguments
-            signatures = [_signature(spec["type"], kwargs, kwargs) for spec, kwargs in resolved]
-            matched = {}
-            for r in outcome.results:
-                config = r.expectation_config
-                for i, (_spec, kwargs) in enumerate(resolved):
-                    if i not in matched and _signature(config.type, config.kwargs, kwargs) == signatures[i]:
-                        matched[i] = r
-                        break
-            if len(matched) != len(resolved):  # never drop a result: validate one by one instead
-                matched = {
-                    i: batch.validate(_expectation(gx, spec, seeds_dir), result_format=result_format)
-                    for i, (spec, _) in enumerate(resolved)
-                }
-            for i in sorted(matched):
-                spec, r = resolved[i][0], matched[i]
-                detail = r.result or {}
-                kwargs = spec["kwargs"]
-                column = (
-                    kwargs.get("column")
-                    or ",".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs)
-                    or "table"
-                )
-                examples = [_plain(v) for v in (detail.get("partial_unexpected_list") or [])[:EXAMPLES]]
-                examples = masked_examples(frame, kwargs, examples)
-                unexpected = detail.get("unexpected_count")
-                if weight and unexpected is not None:
-                    unexpected = int(frame.loc[detail.get("unexpected_index_list") or [], weight].sum())
-                if not r.success and spec.get("offending"):
-                    unexpected, examples = offending_rows(con, spec["offending"])
-                results.append(
-                    ExpectationResult(
-                        type=spec["type"],
-                        column=column,
-                        blocking=spec.get("blocking", True),
-                        success=bool(r.success),
-                        unexpected_count=unexpected,
-                        examples=examples,
-                        why=spec.get("why", ""),
-                        observed=_plain(detail.get("observed_value", "")),
-                    )
-                )
+            results += _validate_batch(con, source, f"{suite['name']}_{number}", batch_spec, seeds_dir)
     except Exception as e:  # noqa: BLE001 - a suite that cannot run is a failure, reported as such
         return SuiteResult(
             suite["name"], suite["asset"], suite.get("description", ""), results, error=" ".join(str(e).split())[:400]
         )
     return SuiteResult(suite["name"], suite["asset"], suite.get("description", ""), results)
+
+
+def _validate_batch(con, source, name: str, batch_spec: dict, seeds_dir: Path) -> list[ExpectationResult]:
+    """One batch: its SQL's (small) frame validated against its expectations, in spec order."""
+    import great_expectations as gx
+
+    frame = batch_frame(con, batch_spec["sql"])
+    weight = batch_spec.get("weight")
+    # a weighted frame is small: every unexpected row's index, to count the rows it stands for
+    result_format = {"result_format": "COMPLETE" if weight else "SUMMARY", "partial_unexpected_count": EXAMPLES}
+    asset = source.add_dataframe_asset(name)
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": frame})
+    gx_suite = gx.ExpectationSuite(name=name)
+    resolved = [(spec, resolve(spec["kwargs"], seeds_dir)) for spec in batch_spec["expectations"]]
+    for spec, _ in resolved:
+        gx_suite.add_expectation(_expectation(gx, spec, seeds_dir))
+    outcome = batch.validate(gx_suite, result_format=result_format)
+    matched = _match_results(outcome.results, resolved)
+    if len(matched) != len(resolved):  # never drop a result: validate one by one instead
+        matched = {
+            i: batch.validate(_expectation(gx, spec, seeds_dir), result_format=result_format)
+            for i, (spec, _) in enumerate(resolved)
+        }
+    return [_result(con, resolved[i][0], matched[i], frame, weight) for i in sorted(matched)]
+
+
+def _match_results(results, resolved: list[tuple[dict, dict]]) -> dict:
+    """GX 1.x returns results in its own order with no ids on ephemeral expectations: match
+    each result to its spec by type and the spec's own (resolved) arguments."""
+    signatures = [_signature(spec["type"], kwargs, kwargs) for spec, kwargs in resolved]
+    matched = {}
+    for r in results:
+        config = r.expectation_config
+        for i, (_spec, kwargs) in enumerate(resolved):
+            if i not in matched and _signature(config.type, config.kwargs, kwargs) == signatures[i]:
+                matched[i] = r
+                break
+    return matched
+
+
+def _result(con, spec: dict, r, frame, weight: str | None) -> ExpectationResult:
+    """One expectation's outcome as the report shows it: counts, masked examples, or the
+    offending rows' files and lines when it failed and the spec says how to find them."""
+    detail = r.result or {}
+    kwargs = spec["kwargs"]
+    column = (
+        kwargs.get("column") or ",".join(str(kwargs[k]) for k in ("column_A", "column_B") if k in kwargs) or "table"
+    )
+    examples = [_plain(v) for v in (detail.get("partial_unexpected_list") or [])[:EXAMPLES]]
+    examples = masked_examples(frame, kwargs, examples)
+    unexpected = detail.get("unexpected_count")
+    if weight and unexpected is not None:
+        unexpected = int(frame.loc[detail.get("unexpected_index_list") or [], weight].sum())
+    if not r.success and spec.get("offending"):
+        unexpected, examples = offending_rows(con, spec["offending"])
+    return ExpectationResult(
+        type=spec["type"],
+        column=column,
+        blocking=spec.get("blocking", True),
+        success=bool(r.success),
+        unexpected_count=unexpected,
+        examples=examples,
+        why=spec.get("why", ""),
+        observed=_plain(detail.get("observed_value", "")),
+    )
 
 
 def batch_frame(con, sql: str):
@@ -385,6 +402,38 @@ def _dbt_html(dbt_tests: list[DbtTestResult] | None) -> str:
     return "".join(rows)
 
 
+def _suite_html(suite: SuiteResult) -> str:
+    """One suite's section of the HTML report: a table of its expectations."""
+    state = "passed" if suite.passed else "FAILED"
+    rows = [f"<h3>{html.escape(suite.name)} <small>guards {html.escape(suite.asset)} - {state}</small></h3>"]
+    if suite.error:
+        rows.append(f"<p class='fail'>Could not run: {html.escape(suite.error)}</p>")
+    rows.append(
+        "<table><tr><th>expectation</th><th>column</th><th>kind</th><th>result</th>"
+        "<th>unexpected</th><th>examples</th><th>why</th></tr>"
+    )
+    for r in suite.results:
+        cls = "pass" if r.success else ("fail" if r.blocking else "warn")
+        rows.append(
+            f"<tr class='{cls}'><td>{html.escape(r.type)}</td><td>{html.escape(r.column)}</td>"
+            f"<td>{'blocking' if r.blocking else 'warning'}</td><td>{'pass' if r.success else 'FAIL'}</td>"
+            f"<td>{'' if r.unexpected_count is None else r.unexpected_count}</td>"
+            f"<td>{html.escape(json.dumps(r.examples, default=str))}</td><td>{html.escape(r.why)}</td></tr>"
+        )
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def _verdict(results: list[SuiteResult], complete: bool, expected: int | None, passed: bool, dbt_failed: int) -> str:
+    if not complete:
+        return f"Incomplete: {len(results)} of {expected} suites ran. Nothing is published from an incomplete run."
+    if passed:
+        return "Every blocking expectation and every dbt test passed."
+    if dbt_failed and all(r.passed for r in results):
+        return f"{dbt_failed} dbt test(s) failed: nothing was published."
+    return "A blocking expectation failed: nothing was published."
+
+
 def write_report(
     results: list[SuiteResult],
     folder: Path,
@@ -415,33 +464,8 @@ def write_report(
     }
     json_path = folder / "validation.json"
     json_path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
-    rows = []
-    for suite in results:
-        state = "passed" if suite.passed else "FAILED"
-        rows.append(f"<h3>{html.escape(suite.name)} <small>guards {html.escape(suite.asset)} - {state}</small></h3>")
-        if suite.error:
-            rows.append(f"<p class='fail'>Could not run: {html.escape(suite.error)}</p>")
-        rows.append(
-            "<table><tr><th>expectation</th><th>column</th><th>kind</th><th>result</th>"
-            "<th>unexpected</th><th>examples</th><th>why</th></tr>"
-        )
-        for r in suite.results:
-            cls = "pass" if r.success else ("fail" if r.blocking else "warn")
-            rows.append(
-                f"<tr class='{cls}'><td>{html.escape(r.type)}</td><td>{html.escape(r.column)}</td>"
-                f"<td>{'blocking' if r.blocking else 'warning'}</td><td>{'pass' if r.success else 'FAIL'}</td>"
-                f"<td>{'' if r.unexpected_count is None else r.unexpected_count}</td>"
-                f"<td>{html.escape(json.dumps(r.examples, default=str))}</td><td>{html.escape(r.why)}</td></tr>"
-            )
-        rows.append("</table>")
-    if not complete:
-        verdict = f"Incomplete: {len(results)} of {expected} suites ran. Nothing is published from an incomplete run."
-    elif payload["passed"]:
-        verdict = "Every blocking expectation and every dbt test passed."
-    elif dbt_failed and all(r.passed for r in results):
-        verdict = f"{dbt_failed} dbt test(s) failed: nothing was published."
-    else:
-        verdict = "A blocking expectation failed: nothing was published."
+    rows = [_suite_html(suite) for suite in results]
+    verdict = _verdict(results, complete, expected, payload["passed"], dbt_failed)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;width:100%}}
 td,th{{border:1px solid #bbb;padding:4px;text-align:left;font-size:90%}}.fail{{background:#f8d7da}}

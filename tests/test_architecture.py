@@ -50,3 +50,37 @@ def test_no_runtime_module_imports_the_development_tools():
         if module == "pipelines.dev" or module.startswith("pipelines.dev.")
     ]
     assert offenders == []
+
+
+RUNTIME_ALL = sorted(
+    [
+        *(PROJECT_DIR / "pipelines").glob("*.py"),
+        *(PROJECT_DIR / "pipelines" / "reports").glob("*.py"),
+        *(PROJECT_DIR / "dagster_project").rglob("*.py"),
+    ]
+)
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(tree: ast.Module) -> list[tuple[str, int]]:
+    return [
+        (node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+
+
+def test_the_length_check_counts_a_function_from_def_to_its_last_line():
+    source = "def short():\n    return 1\n\ndef long():\n" + "    x = 1\n" * MAX_FUNCTION_LINES
+    assert long_functions(ast.parse(source)) == [("long", MAX_FUNCTION_LINES + 1)]
+
+
+def test_no_runtime_function_is_longer_than_a_screen():
+    # the runtime reads as named steps; the development tools (pipelines/dev) are not held to it
+    found = {
+        f"{path.relative_to(PROJECT_DIR)}:{name} ({lines} lines)"
+        for path in RUNTIME_ALL
+        for name, lines in long_functions(ast.parse(path.read_text()))
+    }
+    assert found == set()
