@@ -103,7 +103,7 @@ def _tree_rss_kb(root_pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str], env: dict | None = None) -> dict:
+def measure(cmd: list[str], env: dict | None = None, ok: tuple[int, ...] = (0,)) -> dict:
     """Run a command; return wall s, CPU s (user+sys of the tree), peak tree RSS MiB, its
     output, and the RSS timeline (epoch seconds, KiB) that stage_memory() reads."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -127,7 +127,7 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output[-3000:]}")
     peak = max((kb for _, kb in timeline), default=0)
     return {"wall": wall, "cpu": cpu, "rss_mb": peak / 1024, "output": output, "timeline": timeline}
@@ -209,11 +209,13 @@ def verdict(output: str) -> str:
     return next((line for line in lines if line.startswith("Verdict:")), lines[-1] if lines else "")
 
 
-def run_pipeline(landing: Path, work: Path, extra: list[str] | None = None) -> dict:
-    """One timed `continuity run`, with its stages, slowest steps, memory by stage and verdict."""
+def run_pipeline(landing: Path, work: Path, extra: list[str] | None = None, ok: tuple[int, ...] = (0,)) -> dict:
+    """One timed `continuity run`, with its stages, slowest steps, memory by stage and verdict.
+    `ok` (1) admits a complete run that did not publish: its verdict says why."""
     run = measure(
         [str(BIN / "continuity"), "run", "--landing", str(landing), "--warehouse", str(work / "c.duckdb")]
-        + (extra or [])
+        + (extra or []),
+        ok=ok,
     )
     log_file = work / "logs" / "last-run.log"
     logged = log_steps(log_file.read_text(errors="replace")) if log_file.exists() else []
@@ -406,9 +408,11 @@ def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
     for _ in range(repeats):
         held_back = landing_without_last_quarter(landing, partial / "landing")
         shutil.rmtree(partial / "run", ignore_errors=True)
-        keep(WITHOUT, run_pipeline(partial / "landing", partial / "run", ACCEPT_QUARTER_GATES))
+        # a landing cut at a quarter can fail a blocking check (the synthetic sample's records
+        # are written as at their last quarter): the run is complete all the same, and timed
+        keep(WITHOUT, run_pipeline(partial / "landing", partial / "run", ACCEPT_QUARTER_GATES, ok=(0, 1)))
         add_back(held_back, landing, partial / "landing")
-        keep(QUARTER, run_pipeline(partial / "landing", partial / "run", ACCEPT_QUARTER_GATES))
+        keep(QUARTER, run_pipeline(partial / "landing", partial / "run", ACCEPT_QUARTER_GATES, ok=(0, 1)))
         data["held_back"] = [str(p.relative_to(landing)) for p in held_back]
     shutil.rmtree(partial, ignore_errors=True)  # a second warehouse; bench-c20 reads run/ only
     saved.write_text(json.dumps(data))
