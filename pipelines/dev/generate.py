@@ -752,8 +752,11 @@ def _to_files(name: str, table: Table, extract_dates: np.ndarray, rng) -> dict:
     if corrections is not None:
         wrong = df.filter(pl.Series(corrections[keep]) & (pl.col("_file") < len(extract_dates) - 1))
         shift = pl.Series(rng.integers(3, 11, wrong.height)).cast(pl.Int32)
+        # the wrong date is a few days late, but never after the extract it is sent in
+        sent = pl.Series(extract_dates[wrong["_file"].to_numpy()]).cast(pl.Date)
         first = wrong.with_columns(
-            PRISEXDT=pl.col("PRISEXDT") + pl.duration(days=shift), DISD=pl.col("DISD") + pl.duration(days=shift)
+            PRISEXDT=pl.min_horizontal(pl.col("PRISEXDT") + pl.duration(days=shift), sent),
+            DISD=pl.min_horizontal(pl.col("DISD") + pl.duration(days=shift), sent),
         )
         later = wrong.with_columns(_file=pl.col("_file") + 1)
         df = pl.concat([df.join(wrong.select(extract.key), on=extract.key, how="anti"), first, later])
