@@ -209,6 +209,11 @@ def verdict(output: str) -> str:
     return next((line for line in lines if line.startswith("Verdict:")), lines[-1] if lines else "")
 
 
+def nothing_ran(output: str) -> bool:
+    """A `continuity run` that found nothing new ("... (nothing run).")."""
+    return "(nothing run)" in output
+
+
 def run_pipeline(landing: Path, work: Path, extra: list[str] | None = None, ok: tuple[int, ...] = (0,)) -> dict:
     """One timed `continuity run`, with its stages, slowest steps, memory by stage and verdict.
     `ok` (1) admits a complete run that did not publish: its verdict says why."""
@@ -218,7 +223,9 @@ def run_pipeline(landing: Path, work: Path, extra: list[str] | None = None, ok: 
         ok=ok,
     )
     log_file = work / "logs" / "last-run.log"
-    logged = log_steps(log_file.read_text(errors="replace")) if log_file.exists() else []
+    # a run with nothing new runs no step and writes no log: the log there is the run before's
+    ran = not nothing_ran(run["output"])
+    logged = log_steps(log_file.read_text(errors="replace")) if ran and log_file.exists() else []
     stages = steps(run["output"])
     if not stages:  # the stage lines changed: the log's steps, summed per stage
         for s in logged:
@@ -593,6 +600,10 @@ def scale_section(scale: float, data: dict) -> list[str]:
             f"| {name} | {summary([r['wall'] for r in measured])} | {summary([r['cpu'] for r in measured])} "
             f"| {summary([r['rss_mb'] for r in measured])} |"
         )
+    for measured in runs.values():  # results saved before runs with nothing new kept no stages
+        for r in measured:
+            if nothing_ran(r.get("verdict", "")):
+                r["stages"], r["steps"], r["stage_rss"] = {}, {}, {}
     shown = [name for name in PIPELINE_RUNS if runs.get(name)]
     stages = list(dict.fromkeys(stage for name in shown for run in runs[name] for stage in run.get("stages", {})))
     if stages:
@@ -624,7 +635,7 @@ def scale_section(scale: float, data: dict) -> list[str]:
             f"({', '.join(sorted(data['held_back']))[:300]}) held back, the rest run in full on a new "
             "warehouse, then the held-back files added and the run timed again; both runs accept the "
             "c20_band and c20_change gates (without its newest quarter the synthetic sample's latest year "
-            "is implausible, and the quarter moves it), so each publishes.",
+            "is implausible, and the quarter moves it); a run that still did not publish says why above.",
         ]
     if runs.get(FULL) and runs.get(DUCKDB) and runs.get(PANDAS):
         pipe = median(runs[FULL])
