@@ -64,17 +64,7 @@
         where {{ key_column }} not in (select {{ model_key }} from {{ this }})
     )
 
-    select * from (
-        select
-            touched.*,
-            row_number() over (
-                partition by {{ key_column }}
-                order by _extract_date desc, _loaded_at desc, _source_file desc, _line_number desc
-            ) as version_rank
-        from {{ relation }} as touched
-        where {{ key_column }} in (select version_key from touched_keys)
-    ) as ranked
-    where version_rank = 1
+    {{ newest_version(relation, key_column, 'touched_keys') }}
     {%- else %}
     with keys_with_versions as (
         select {{ key_column }} as version_key
@@ -87,18 +77,24 @@
     from {{ relation }} as single_version
     where {{ key_column }} not in (select version_key from keys_with_versions)
     union all
+    {{ newest_version(relation, key_column, 'keys_with_versions') }}
+    {%- endif %}
+{%- endmacro %}
+
+{# The newest version of each key listed in the CTE `keys` (its column version_key): the
+   order that decides "latest", in one place for full and incremental builds. #}
+{% macro newest_version(relation, key_column, keys) -%}
     select * from (
         select
-            several_versions.*,
+            versions.*,
             row_number() over (
                 partition by {{ key_column }}
                 order by _extract_date desc, _loaded_at desc, _source_file desc, _line_number desc
             ) as version_rank
-        from {{ relation }} as several_versions
-        where {{ key_column }} in (select version_key from keys_with_versions)
+        from {{ relation }} as versions
+        where {{ key_column }} in (select version_key from {{ keys }})
     ) as ranked
     where version_rank = 1
-    {%- endif %}
 {%- endmacro %}
 
 {# Pre-hook of every staging model: before an incremental build, the current versions that
