@@ -49,3 +49,10 @@
                        "' - '", month_abbreviation(period_end), "' '", as_text("extract(year from " ~ period_end ~ ")")]) }}
     end
 {%- endmacro %}
+
+{# The number of the `days`-long block of days holding a date, counted from 1 January 2000
+   (earlier dates give negative numbers). Two dates at most `days` apart are in the same or
+   neighbouring blocks, so a join "within `days` days" can first match on the block. #}
+{% macro day_block(date_expr, days) -%}
+    cast(floor({{ dbt.datediff("cast('2000-01-01' as date)", date_expr, 'day') }} / {{ days }}.0) as integer)
+{%- endmacro %}

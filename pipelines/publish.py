@@ -70,15 +70,26 @@ def _quote(text: str | None) -> str:
 
 
 def _copy_tables(
-    warehouse: Path, schema: str, tables: list[str] | None, target: Path, parquet: Path, memory_limit: str | None
+    warehouse: Path,
+    schema: str,
+    tables: list[str] | None,
+    target: Path,
+    parquet: Path,
+    memory_limit: str | None,
+    keep_order: bool = True,
 ) -> list[str]:
     """Copy warehouse `schema` tables (all, or those named) into `target` (written in an old
     storage version; opened as <name>.duckdb its tables read as <name>.<table>) with their
     table and column comments, and to Parquet with the descriptions in the schema metadata.
     Every row moves inside DuckDB (`create table ... as select` across attached databases,
-    `COPY ... TO`); Python only ever sees a table's column names and types."""
+    `COPY ... TO`); Python only ever sees a table's column names and types. Without
+    `keep_order` DuckDB may write rows in any order (faster on the tens of millions of
+    record-level rows, whose tables have no order to keep)."""
     parquet.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
+    config: dict = {"preserve_insertion_order": keep_order}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(config=config)
     try:
         con.execute(f"attach {_quote(str(warehouse))} as warehouse (read_only)")
         con.execute(f"attach {_quote(str(target))} as pub (storage_version '{STORAGE_VERSION}')")
@@ -158,7 +169,9 @@ def _write_open(warehouse: Path, folder: Path, memory_limit: str | None = None) 
 
 def _write_restricted(warehouse: Path, folder: Path, memory_limit: str | None = None) -> list[str]:
     tables = list(RESTRICTED_TABLES)
-    return _copy_tables(warehouse, "marts", tables, folder / RESTRICTED_NAME, folder / "parquet", memory_limit)
+    return _copy_tables(
+        warehouse, "marts", tables, folder / RESTRICTED_NAME, folder / "parquet", memory_limit, keep_order=False
+    )
 
 
 def _seal(folder: Path, file_mode: int, dir_mode: int) -> None:

@@ -4,6 +4,13 @@
 -- provider. Four equi-joins, each on three attributors with the fourth different.
 -- A view: chance matches make this the largest relation (36.7M pairs at scale 10, growing with
 -- the square of the releases), and its one reader, recording_issues, writes it once.
+-- Each join also matches on the 21-day block of the dates (day_block): a referral within 21
+-- days of an exit lies in the exit's block or a neighbouring one, so each release is offered
+-- only the episodes of three blocks instead of every episode sharing its three attributors
+-- (on first initial, surname initial and sex alone that is over a billion candidates at scale 10).
+-- The detail names the differing attributor only (four distinct texts): the episode and the
+-- release are the row's record_id and related_record_id, and repeating them with the
+-- referral date in tens of millions of texts made writing the pairs cost more than finding them.
 {{ config(materialized='view') }}
 with releases as (
     select * from {{ ref('int_releases') }}
@@ -14,8 +21,27 @@ engagement as (
 ),
 
 community_episodes as (
-    select * from {{ ref('stg_ndtms__community_episodes') }}
+    select
+        *,
+        {{ day_block('referral_date', var('engagement_window_days')) }} as date_block
+    from {{ ref('stg_ndtms__community_episodes') }}
     where referral_source_code = '{{ var("prison_referral_source") }}'
+),
+
+neighbouring_blocks as (
+    select -1 as block_offset
+    union all
+    select 0 as block_offset
+    union all
+    select 1 as block_offset
+),
+
+release_blocks as (
+    select
+        r.*,
+        {{ day_block('r.prison_exit_date', var('engagement_window_days')) }} + n.block_offset as date_block
+    from releases as r
+    cross join neighbouring_blocks as n
 ),
 
 structured_starts as (select * from {{ ref('int_structured_starts') }}),
@@ -34,8 +60,9 @@ pairs as (
         r.prison_exit_date,
         '{{ label }}' as differing_attributor
     from community_episodes as c
-    inner join releases as r
-        on {% for same, _ in attributors if same != differing -%}
+    inner join release_blocks as r
+        on c.date_block = r.date_block
+       and {% for same, _ in attributors if same != differing -%}
            c.{{ same }} = r.{{ same }}{% if not loop.last %} and {% endif %}
            {%- endfor %}
        and c.{{ differing }} <> r.{{ differing }}
@@ -61,9 +88,8 @@ final as (
         p.release_id as related_record_id,
         p.release_id,
         p.prison_exit_date as event_date,
-        {{ dbt.concat(["'community episode '", "p.community_episode_id", "' (referred by a prison '",
-                       as_text('p.referral_date'), "') matches release '", "p.release_id",
-                       "' on three of four attributors: '", "p.differing_attributor", "' differs'"]) }} as detail,
+        {{ dbt.concat(["'prison referral within 21 days of the release; three of four attributors match: '",
+                       "p.differing_attributor", "' differs'"]) }} as detail,
         (s.release_id is not null and e.status = 'not_engaged') as fix_would_engage
     from pairs as p
     left join structured_in_window as s

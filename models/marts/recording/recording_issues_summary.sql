@@ -3,8 +3,35 @@
 -- be known (a three-of-four match or a late-recorded exit with a structured start in the
 -- window). Each year and type also has an England row (provider_role 'england', provider the
 -- England code): the national totals, counted once, not summed over providers.
+-- Counted in two steps - first per release, then per provider or for England - so the tens
+-- of millions of attributor-mismatch pairs are grouped once, not counted distinct twice.
+-- Problems tied to no release (release_id null) count as issues, never as releases.
 with issues as (
     select * from {{ ref('recording_issues') }}
+),
+
+per_provider_release as (
+    select
+        financial_year,
+        provider_role,
+        provider,
+        issue_type,
+        release_id,
+        count(*) as issues,
+        max(case when fix_would_engage then 1 else 0 end) as would_engage
+    from issues
+    group by financial_year, provider_role, provider, issue_type, release_id
+),
+
+per_england_release as (
+    select
+        financial_year,
+        issue_type,
+        release_id,
+        sum(issues) as issues,
+        max(would_engage) as would_engage
+    from per_provider_release
+    group by financial_year, issue_type, release_id
 ),
 
 by_provider as (
@@ -13,10 +40,11 @@ by_provider as (
         provider_role,
         provider,
         issue_type,
-        count(*) as issues,
-        count(distinct release_id) as releases_affected,
-        count(distinct case when fix_would_engage then release_id end) as releases_would_engage
-    from issues
+        cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
+        count(release_id) as releases_affected,
+        cast(sum(case when release_id is not null then would_engage else 0 end) as {{ dbt.type_bigint() }})
+            as releases_would_engage
+    from per_provider_release
     group by financial_year, provider_role, provider, issue_type
 ),
 
@@ -26,10 +54,11 @@ england as (
         'england' as provider_role,
         '{{ var("england_code") }}' as provider,
         issue_type,
-        count(*) as issues,
-        count(distinct release_id) as releases_affected,
-        count(distinct case when fix_would_engage then release_id end) as releases_would_engage
-    from issues
+        cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
+        count(release_id) as releases_affected,
+        cast(sum(case when release_id is not null then would_engage else 0 end) as {{ dbt.type_bigint() }})
+            as releases_would_engage
+    from per_england_release
     group by financial_year, issue_type
 ),
 
