@@ -68,6 +68,10 @@ PIPELINE_RUNS = (FULL, RERUN, WITHOUT, QUARTER)
 # the whole run's seconds per million landing rows at scales 10 and 30 at most GROWTH_SLACK
 # times that at scale 1 (10% for noise on a shared machine).
 BASELINE_RATIO, MEMORY_MIB, SCALE1_SECONDS, RERUN_SECONDS, QUARTER_SHARE, GROWTH_SLACK = 2.5, 4096, 45, 10, 0.25, 1.1
+# Above this scale only the whole run (and its re-run) is measured: the targets ask of scale 30
+# only that it runs and how its time per row grows; the baselines (the pandas script holds the
+# landing in memory), the dbt-alone build and the new quarter are compared at scale 10.
+LARGEST_COMPARED = 10
 # Without its newest quarter the synthetic sample's latest year looks implausible (the c20_band
 # gate), and adding the quarter back moves it (c20_change): both runs accept those two gates,
 # so that each publishes and does the whole run's work.
@@ -397,6 +401,9 @@ def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
         shutil.rmtree(work, ignore_errors=True)
         keep(FULL, run_pipeline(landing, work))
         keep(RERUN, run_pipeline(landing, work))
+    if scale > LARGEST_COMPARED:  # its targets ask only that the whole run finishes, and how fast per row
+        saved.write_text(json.dumps(data))
+        return data
     dbt_env = {"CONTINUITY_WAREHOUSE": str(work / "c.duckdb"), "CONTINUITY_DEV_KEY_OK": "1"}
     dbt = [str(BIN / "dbt"), "build", "--exclude-resource-type", "unit_test", "--profiles-dir", str(ROOT), "--quiet"]
     for _ in range(repeats):

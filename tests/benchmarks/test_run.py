@@ -253,3 +253,32 @@ def test_both_baselines_keep_the_row_contract_as_the_loader_does(tmp_path):
     # bad dates, missing required fields, unknown codes, repeated keys), so the contract did work
     quarantined = {q["source_file"] for q in json.loads((landing / "MANIFEST.json").read_text())["quarantine"]}
     assert any(f.startswith("ndtms_") for f in quarantined)
+
+
+def test_above_scale_10_only_the_whole_run_is_measured(tmp_path, monkeypatch):
+    """Scale 30's targets need only the whole run: no baseline, dbt-alone build or quarter is
+    started there (the pandas script would hold the whole landing in memory); scale 10 gets them all."""
+    started: list[str] = []
+    monkeypatch.setattr(bench, "DATA", tmp_path)
+    monkeypatch.setattr(bench, "landing_rows", lambda landing: 1)
+    monkeypatch.setattr(bench, "run_pipeline", lambda landing, work, *a, **k: started.append(work.name) or {"wall": 1})
+    monkeypatch.setattr(bench, "measure", lambda cmd, **k: started.append(Path(cmd[0]).name) or {"wall": 1})
+    for scale in (30, 10):
+        (tmp_path / f"scale{scale}" / "landing").mkdir(parents=True)
+        (tmp_path / f"scale{scale}" / "landing" / "SYNTHETIC.json").write_text("{}")
+    monkeypatch.setattr(bench, "pipeline_c20", lambda warehouse: {})
+    monkeypatch.setattr(bench, "agree", lambda *a: None)
+    monkeypatch.setattr(bench, "duckdb_baseline", lambda landing: {})
+    monkeypatch.setattr(bench, "pandas_baseline", lambda landing: {})
+    monkeypatch.setattr(bench, "landing_without_last_quarter", lambda landing, out: [])
+    monkeypatch.setattr(bench, "add_back", lambda *a: None)
+
+    data = bench.bench_scale(30, repeats=1)
+    assert sorted(data["results"]) == sorted([bench.FULL, bench.RERUN])
+    assert started == ["run", "run"]
+    assert json.loads((tmp_path / "scale30" / "results.json").read_text())["scale"] == 30
+
+    started.clear()
+    data = bench.bench_scale(10, repeats=1)
+    everything = {bench.FULL, bench.RERUN, bench.DBT, bench.DUCKDB, bench.PANDAS, bench.WITHOUT, bench.QUARTER}
+    assert set(data["results"]) == everything
