@@ -88,7 +88,8 @@ final as (
         p.release_id as related_record_id,
         p.release_id,
         p.prison_exit_date as event_date,
-        {{ dbt.concat(["'prison referral within 21 days of the release; three of four attributors match: '",
+        {{ dbt.concat(["'prison referral within " ~ var('engagement_window_days')
+                       ~ " days of the release; three of four attributors match: '",
                        "p.differing_attributor", "' differs'"]) }} as detail,
         (s.release_id is not null and e.status = 'not_engaged') as fix_would_engage
     from pairs as p

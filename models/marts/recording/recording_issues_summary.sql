@@ -6,6 +6,13 @@
 -- Counted in two steps - first per release, then per provider or for England - so the tens
 -- of millions of attributor-mismatch pairs are grouped once, not counted distinct twice.
 -- Problems tied to no release (release_id null) count as issues, never as releases.
+{% set totals -%}
+    cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
+        count(release_id) as releases_affected,
+        cast(sum(case when release_id is not null then would_engage else 0 end) as {{ dbt.type_bigint() }})
+            as releases_would_engage
+{%- endset %}
+
 with issues as (
     select * from {{ ref('recording_issues') }}
 ),
@@ -40,10 +47,7 @@ by_provider as (
         provider_role,
         provider,
         issue_type,
-        cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
-        count(release_id) as releases_affected,
-        cast(sum(case when release_id is not null then would_engage else 0 end) as {{ dbt.type_bigint() }})
-            as releases_would_engage
+        {{ totals }}
     from per_provider_release
     group by financial_year, provider_role, provider, issue_type
 ),
@@ -54,10 +58,7 @@ england as (
         'england' as provider_role,
         '{{ var("england_code") }}' as provider,
         issue_type,
-        cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
-        count(release_id) as releases_affected,
-        cast(sum(case when release_id is not null then would_engage else 0 end) as {{ dbt.type_bigint() }})
-            as releases_would_engage
+        {{ totals }}
     from per_england_release
     group by financial_year, issue_type
 ),
