@@ -44,7 +44,22 @@ release_blocks as (
     cross join neighbouring_blocks as n
 ),
 
-structured_starts as (select * from {{ ref('int_structured_starts') }}),
+-- Each episode's distinct structured start dates, each with the one before it: a pair then
+-- meets exactly one row, the episode's first start on or after the exit, so whether that start
+-- is within the window is read without grouping the pairs (and the pairs are read once,
+-- streamed to the writer rather than held: a relation read twice is materialised).
+structured_start_dates as (
+    select distinct community_episode_id, start_date
+    from {{ ref('int_structured_starts') }}
+),
+
+structured_starts as (
+    select
+        community_episode_id,
+        start_date,
+        lag(start_date) over (partition by community_episode_id order by start_date) as previous_start_date
+    from structured_start_dates
+),
 
 {% set attributors = [
     ('first_initial', 'first initial'), ('surname_initial', 'surname initial'),
@@ -72,14 +87,6 @@ pairs as (
     {% endfor %}
 ),
 
-structured_in_window as (
-    select distinct p.community_episode_id, p.release_id
-    from pairs as p
-    inner join structured_starts as s on s.community_episode_id = p.community_episode_id
-    where s.start_date >= p.prison_exit_date
-      and s.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'p.prison_exit_date') }}
-),
-
 final as (
     select
         'attributor_mismatch' as issue_type,
@@ -91,10 +98,16 @@ final as (
         {{ dbt.concat(["'prison referral within " ~ var('engagement_window_days')
                        ~ " days of the release; three of four attributors match: '",
                        "p.differing_attributor", "' differs'"]) }} as detail,
-        (s.release_id is not null and e.status = 'not_engaged') as fix_would_engage
+        (
+            s.start_date is not null
+            and s.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'p.prison_exit_date') }}
+            and e.status = 'not_engaged'
+        ) as fix_would_engage
     from pairs as p
-    left join structured_in_window as s
-        on p.community_episode_id = s.community_episode_id and p.release_id = s.release_id
+    left join structured_starts as s
+        on p.community_episode_id = s.community_episode_id
+       and s.start_date >= p.prison_exit_date
+       and (s.previous_start_date is null or s.previous_start_date < p.prison_exit_date)
     left join engagement as e on p.release_id = e.release_id
 )
 

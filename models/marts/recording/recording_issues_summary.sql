@@ -4,7 +4,10 @@
 -- window). Each year and type also has an England row (provider_role 'england', provider the
 -- England code): the national totals, counted once, not summed over providers.
 -- Counted in two steps - first per release, then per provider or for England - so the tens
--- of millions of attributor-mismatch pairs are grouped once, not counted distinct twice.
+-- of millions of attributor-mismatch pairs are grouped, not counted distinct. Each per-release
+-- step reads recording_issues itself (a relation read twice is held whole in memory) and
+-- groups it in buckets of releases, one after another, so at scale 30 (hundreds of millions
+-- of pairs) no grouping outgrows the memory limit.
 -- Problems tied to no release (release_id null) count as issues, never as releases.
 {% set totals -%}
     cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
@@ -13,33 +16,26 @@
             as releases_would_engage
 {%- endset %}
 
-with issues as (
-    select * from {{ ref('recording_issues') }}
-),
+{% set per_release = [
+    ('per_provider_release', 'financial_year, provider_role, provider, issue_type, release_id'),
+    ('per_england_release', 'financial_year, issue_type, release_id')] %}
+{% set buckets = var('recording_summary_buckets') %}
 
-per_provider_release as (
+with
+{% for name, keys in per_release %}
+{{ name }} as (
+    {% for bucket in range(buckets) %}
     select
-        financial_year,
-        provider_role,
-        provider,
-        issue_type,
-        release_id,
+        {{ keys }},
         count(*) as issues,
         max(case when fix_would_engage then 1 else 0 end) as would_engage
-    from issues
-    group by financial_year, provider_role, provider, issue_type, release_id
+    from {{ ref('recording_issues') }}
+    where {{ hash_bucket('release_id', buckets) }} = {{ bucket }}
+    group by {{ keys }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
-
-per_england_release as (
-    select
-        financial_year,
-        issue_type,
-        release_id,
-        sum(issues) as issues,
-        max(would_engage) as would_engage
-    from per_provider_release
-    group by financial_year, issue_type, release_id
-),
+{% endfor %}
 
 by_provider as (
     select
