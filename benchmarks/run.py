@@ -16,9 +16,9 @@ years, pinned so results stay comparable with earlier runs; timed), then time
   checking that both give the pipeline's numbers.
 
 The dbt project is parsed first, as `make install` does, so that no timed run pays for the
-one parse a fresh clone needs. Wall time, CPU time and peak memory (RSS summed over the whole process tree) are measured;
-repeated runs are reported as median and range (3 repeats at scale 1 and below, 1 above;
-fewer with --repeats). A targets table (each target, the measured value, met or not, and
+one parse a fresh clone needs. Wall time, CPU time and peak memory (RSS summed over the
+whole process tree) are measured; repeated runs are reported as median and range (3 repeats
+at scale 1 and below, 1 above; fewer with --repeats). A targets table (each target, the measured value, met or not, and
 where the time or memory goes when not) heads each run's section, appended to
 docs/benchmarks.md (newest last).
 
