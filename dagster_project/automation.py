@@ -6,9 +6,9 @@ import dagster as dg
 import duckdb
 
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import Settings
 from pipelines.contract import EXTRACTS
 from pipelines.load import sha256_of
+from pipelines.settings import Settings
 
 full_refresh_job = dg.define_asset_job(
     "full_refresh",
@@ -26,9 +26,11 @@ exports_only_job = dg.define_asset_job(
 )
 
 # NDTMS data for a quarter is complete about six weeks after it ends: run mid-month after that.
+# The one place the day is written: the marts' freshness deadline (dbt_project.py) is that day too.
+SUBMISSION_DAY = "15 2,5,8,11 *"  # cron day-of-month, months, day-of-week
 quarterly_schedule = dg.ScheduleDefinition(
     name="quarterly_after_ndtms_submission",
-    cron_schedule="0 6 15 2,5,8,11 *",
+    cron_schedule=f"0 6 {SUBMISSION_DAY}",
     execution_timezone="Europe/London",
     job=full_refresh_job,
     description="06:00 on 15 February, May, August and November: after each NDTMS quarterly submission.",

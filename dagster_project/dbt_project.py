@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -13,44 +11,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 
-from dagster_project.resources import dbt_executable
+from dagster_project.automation import SUBMISSION_DAY
 from pipelines.contract import PROJECT_DIR
-
-_INPUTS = ["models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml"]
-
-
-def _newest_input_mtime() -> float:
-    newest = 0.0
-    for name in _INPUTS:
-        path = PROJECT_DIR / name
-        if path.is_file():
-            newest = max(newest, path.stat().st_mtime)
-        elif path.is_dir():
-            for p in path.rglob("*"):
-                if p.is_file():
-                    newest = max(newest, p.stat().st_mtime)
-    return newest
-
-
-def ensure_manifest() -> None:
-    """Run `dbt parse` when the manifest is missing or older than the dbt sources.
-
-    Called explicitly, never on import: by `make install`, the CLI before it loads the
-    definitions, the tests' session start, and `dagster dev` (through `prepare_if_dev`)."""
-    manifest = DBT_PROJECT.manifest_path
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_input_mtime():
-        return
-    env = {**os.environ, "DO_NOT_TRACK": "1"}
-    result = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
-
+from pipelines.dbt_runner import ensure_manifest
 
 DBT_PROJECT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 # what DbtProject.prepare_if_dev does, with this project's dbt (whatever PATH holds) and
@@ -114,7 +77,7 @@ TAG_LIKE = re.compile(r"<([A-Za-z_/])")
 # The quarterly schedule starts at 06:00 on 15 February, May, August and November; the marts
 # are overdue if that day ends without a refresh made since the 1st of the month.
 QUARTERLY_FRESHNESS = dg.FreshnessPolicy.cron(
-    deadline_cron="0 18 15 2,5,8,11 *", lower_bound_delta=timedelta(days=14), timezone="Europe/London"
+    deadline_cron=f"0 18 {SUBMISSION_DAY}", lower_bound_delta=timedelta(days=14), timezone="Europe/London"
 )
 
 

@@ -19,7 +19,7 @@ from dagster_project.automation import (
     quarterly_schedule,
 )
 from dagster_project.progress import progress_logger
-from dagster_project.resources import resources_from_env
+from dagster_project.resources import deployment_resources
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, LOADED_FILES, continuity_dbt_assets, publication],
@@ -31,6 +31,8 @@ defs = dg.Definitions(
     # one process for every run, the jobs' and "Materialize all" alike: dbt starts once,
     # checks run beside their assets, and DuckDB has one writer
     executor=dg.in_process_executor,
-    # every path and the dbt engine as resource configuration (CONTINUITY_* variables, shown in the UI)
-    resources=resources_from_env(),
+    # every setting as resource configuration, empty fields meaning the deployment's (the
+    # CONTINUITY_* variables, read when a run starts: pipelines/settings.py); the run's own
+    # choices (accepted gates, full refresh) as the run_choices resource
+    resources=deployment_resources(),
 )

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.terminal import plain, printable
+from dagster_project.terminal import LOG_NAME, plain, printable
 
-LOG_NAME = "last-run.log"
 MODES = ("quiet", "normal", "verbose")
 
 
@@ -36,7 +35,9 @@ class PlainLog(io.TextIOBase):
         self.file.write(plain(text))
         self.file.flush()  # a live log: `tail -f last-run.log` follows a run as it goes
         if self.terminal is not None:
-            self.terminal.write(printable(text))  # data's control characters escaped here too
+            # dbt's and Dagster's colour codes removed, any other control character escaped: a
+            # terminal never shows a literal \x1b[32m, nor obeys a sequence from data
+            self.terminal.write(plain(text))
         return len(text)
 
     def flush(self) -> None:
@@ -141,7 +142,8 @@ class ProgressHandler(logging.Handler):
             return
         kind = event.event_type_value
         if kind == "STEP_START":
-            self._start(stage_of(event.step_key or ""))
+            if event.step_key != "raw__loaded_files":  # the loader's record, not an extract
+                self._start(stage_of(event.step_key or ""))
         elif self.stage is None:
             return
         elif kind == "ASSET_MATERIALIZATION":
@@ -227,14 +229,14 @@ def run_output(log_dir: Path, mode: str = "normal") -> Iterator[dict]:
     """Where a run's output goes; yields the run config's loggers.
 
     Every mode writes Dagster's event log and dbt's output to <log_dir>/last-run.log as
-    plain text. `normal` shows stage lines on the terminal, `verbose` the full log as well,
-    `quiet` nothing (the CLI prints only its verdict)."""
+    plain text. `normal` shows stage lines on the terminal, `verbose` the stage lines and the
+    full log as well, `quiet` nothing (the CLI prints only its verdict)."""
     if mode not in MODES:
         raise ValueError(f"output mode {mode!r}: one of {', '.join(MODES)}")
     log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     # the log has every event (each step's start and end too), whatever the terminal shows
     loggers: dict = {"console": {"config": {"log_level": "DEBUG"}}}
-    if mode == "normal":
+    if mode in ("normal", "verbose"):
         loggers["progress"] = {}
     with open(log_dir / LOG_NAME, "w", encoding="utf-8") as file:
         stream = PlainLog(file, terminal=sys.__stderr__ if mode == "verbose" else None)

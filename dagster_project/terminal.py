@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+# the run's plain-text log, in <output>/logs/ (written by progress.py, or by a run with nothing new)
+LOG_NAME = "last-run.log"
 # ANSI escape sequences (colours, cursor moves) that Dagster's and dbt's loggers write
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
 # C0 and C1 control characters except tab and newline

@@ -8,6 +8,6 @@ def pytest_sessionstart(session):
     """`dbt parse` once, before the xdist workers start: the Dagster definitions read the
     manifest, and two workers parsing into the same target/ at once could read half a file."""
     if not hasattr(session.config, "workerinput"):
-        from dagster_project.dbt_project import ensure_manifest
+        from pipelines.dbt_runner import ensure_manifest
 
         ensure_manifest()

@@ -1,13 +1,17 @@
-"""The run-failure alert: a failed run posts to the configured webhook (a local HTTP server on
-127.0.0.1 here) and emails the configured recipients."""
+"""Alerts as a delivery (issue 35): a failed run's alert survives a webhook that is down for a
+while, says the cause in one line and whether a retry is queued, links to the run in this
+deployment's UI, and a retry that succeeds sends "recovered". A local HTTP server on
+127.0.0.1 stands in for the webhook."""
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
+import pytest
 
-from dagster_project.alerts import AlertResource, alert_on_run_failure
+from dagster_project.alerts import AlertCursor, AlertResource, alert_on_run_failure
 
 
 @dg.op
@@ -20,17 +24,14 @@ def failing_job():
     boom()
 
 
-def _failed_run_context(alerts: AlertResource):
-    instance = dg.DagsterInstance.ephemeral()
-    result = failing_job.execute_in_process(instance=instance, raise_on_error=False)
-    assert not result.success
-    return dg.build_run_status_sensor_context(
-        sensor_name="alert_on_run_failure",
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        dagster_event=result.get_run_failure_event(),
-        resources={"alerts": alerts},
-    ).for_run_failure(), result.run_id
+@dg.op
+def fine():
+    return 1
+
+
+@dg.job
+def fine_job():
+    fine()
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -46,27 +47,82 @@ class _Collector(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_failed_run_posts_an_alert_to_the_webhook():
-    server = HTTPServer(("127.0.0.1", 0), _Collector)
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def _tick(instance, alerts, cursor):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"alerts": alerts})
+    alert_on_run_failure(context)
+    return context.cursor
+
+
+def test_an_alert_survives_a_webhook_down_for_two_ticks_and_arrives_once_with_its_cause(instance, monkeypatch):
+    monkeypatch.delenv("CONTINUITY_UI_URL", raising=False)
+    monkeypatch.setenv("UI_PORT", "3111")  # `make ui UI_PORT=3111`: the link follows the UI's own address
+    port = _free_port()
+    alerts = AlertResource(webhook_url=f"http://127.0.0.1:{port}/hook")
+    cursor = _tick(instance, alerts, None)  # switched on: nothing from before is alerted
+    result = failing_job.execute_in_process(instance=instance, raise_on_error=False)
+    # two ticks with nothing listening: the alert stays in the cursor
+    for attempt in (1, 2):
+        cursor = _tick(instance, alerts, cursor)
+        [pending] = AlertCursor.parse(cursor).pending
+        assert (pending.run_id, pending.attempts) == (result.run_id, attempt)
+    _Collector.received = []
+    server = HTTPServer(("127.0.0.1", port), _Collector)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_port}/hook"
-        alerts = AlertResource(webhook_url=url, ui_url="http://ui.example:3000/")
-        context, run_id = _failed_run_context(alerts)
-        alert_on_run_failure(context)
+        cursor = _tick(instance, alerts, cursor)
+        cursor = _tick(instance, alerts, cursor)  # delivered once: the next tick sends nothing
     finally:
         server.shutdown()
         server.server_close()
     [payload] = _Collector.received
-    assert (payload["job"], payload["run_id"]) == ("failing_job", run_id)
-    assert payload["url"] == f"http://ui.example:3000/runs/{run_id}"
-    assert "failing_job" in payload["text"] and "docs/runbook.md" in payload["text"]
-    # the failure event's message names the failed step
-    assert "boom" in payload["reason"]
+    assert AlertCursor.parse(cursor).pending == []
+    assert (payload["kind"], payload["job"], payload["run_id"]) == ("failure", "failing_job", result.run_id)
+    assert payload["reason"] == "step boom failed: RuntimeError: disk on fire"
+    assert payload["url"] == f"http://127.0.0.1:3111/runs/{result.run_id}"
+    assert payload["retry"].startswith("No automatic retry is queued")
+    assert "What to do: file:///" in payload["text"] and "docs/runbook.md#alerts" in payload["text"]
 
 
-def test_a_failed_run_emails_the_recipients(monkeypatch):
+def test_an_alert_is_given_up_loudly_after_the_set_number_of_attempts(instance, caplog):
+    alerts = AlertResource(webhook_url=f"http://127.0.0.1:{_free_port()}/hook", attempts=2)
+    cursor = _tick(instance, alerts, None)
+    failing_job.execute_in_process(instance=instance, raise_on_error=False)
+    cursor = _tick(instance, alerts, cursor)
+    with caplog.at_level("ERROR"):
+        cursor = _tick(instance, alerts, cursor)
+    assert AlertCursor.parse(cursor).pending == []
+    assert any("given up after 2 attempts" in r.getMessage() for r in caplog.records)
+
+
+def test_a_retry_that_succeeds_sends_the_failure_then_the_recovery(instance, monkeypatch):
+    sent = []
+    monkeypatch.setattr(AlertResource, "send", lambda self, subject, body, payload: sent.append(payload) or ["test"])
+    alerts = AlertResource()
+    cursor = _tick(instance, alerts, None)
+    failed = failing_job.execute_in_process(instance=instance, raise_on_error=False, tags={"dagster/max_retries": "1"})
+    cursor = _tick(instance, alerts, cursor)
+    # the instance's automatic retry: a new run tagged with the failed one as its parent
+    tags = {"dagster/parent_run_id": failed.run_id, "dagster/root_run_id": failed.run_id, "dagster/retry_number": "1"}
+    retry = fine_job.execute_in_process(instance=instance, tags=tags)
+    _tick(instance, alerts, cursor)
+    assert [p["kind"] for p in sent] == ["failure", "recovered"]
+    assert sent[1]["run_id"] == retry.run_id and failed.run_id in sent[1]["reason"]
+
+
+def test_a_failed_run_emails_the_recipients(instance, monkeypatch):
     sent = []
 
     class FakeSMTP:
@@ -84,8 +140,9 @@ def test_a_failed_run_emails_the_recipients(monkeypatch):
 
     monkeypatch.setattr("dagster_project.alerts.smtplib.SMTP", FakeSMTP)
     alerts = AlertResource(smtp_host="smtp.example", smtp_port=2525, email_to="a@example.org, b@example.org")
-    context, run_id = _failed_run_context(alerts)
-    alert_on_run_failure(context)
+    cursor = _tick(instance, alerts, None)
+    result = failing_job.execute_in_process(instance=instance, raise_on_error=False)
+    _tick(instance, alerts, cursor)
     [(host, port), (to, subject, body)] = sent
     assert (host, port, to, subject) == (
         "smtp.example",
@@ -93,8 +150,36 @@ def test_a_failed_run_emails_the_recipients(monkeypatch):
         "a@example.org, b@example.org",
         "continuity: run of failing_job failed",
     )
-    assert f"Run {run_id} of failing_job failed" in body
+    assert f"Run {result.run_id} of failing_job failed: step boom failed: RuntimeError: disk on fire" in body
 
 
-def test_no_channel_configured_sends_nothing():
+def test_no_channel_configured_sends_nothing(monkeypatch):
+    for name in ("CONTINUITY_ALERT_WEBHOOK", "CONTINUITY_SMTP_HOST", "CONTINUITY_ALERT_EMAIL_TO"):
+        monkeypatch.delenv(name, raising=False)
     assert AlertResource().send("s", "b", {}) == []
+
+
+def test_the_cause_of_a_killed_worker_and_of_a_blocked_gate_in_one_line():
+    from types import SimpleNamespace
+
+    from dagster_project.diagnosis import failure_reason
+
+    killed = SimpleNamespace(
+        event_type_value="PIPELINE_FAILURE",
+        message="Run execution process for abc unexpectedly exited with exit code -9.",
+        event_specific_data=None,
+    )
+    assert failure_reason([killed]).startswith("the run worker was killed (signal 9)")
+    gate = SimpleNamespace(
+        event_type_value="ASSET_CHECK_EVALUATION",
+        event_specific_data=SimpleNamespace(
+            passed=False,
+            severity=SimpleNamespace(value="ERROR"),
+            check_name="gate_c20_band",
+            metadata={"summary": SimpleNamespace(value="national C20 2023/24 is 95.0% of 1,000 releases")},
+            description="",
+        ),
+    )
+    assert failure_reason([gate, killed]) == (
+        "publication gate c20_band blocks: national C20 2023/24 is 95.0% of 1,000 releases"
+    )

@@ -1,4 +1,4 @@
-"""dagster_project/children.py: a guarded child dies with its parent, and a new run waits
+"""pipelines/children.py: a guarded child dies with its parent, and a new run waits
 until no child of an earlier run is alive."""
 
 import os
@@ -6,11 +6,9 @@ import subprocess
 import sys
 import time
 
-from dagster_project.children import wait_for_children
+from pipelines.children import wait_for_children
 
-GUARDED_SLEEPER = (
-    "from dagster_project.children import guard; guard(); import time; print('up', flush=True); time.sleep(60)"
-)
+GUARDED_SLEEPER = "from pipelines.children import guard; guard(); import time; print('up', flush=True); time.sleep(60)"
 
 
 def test_a_new_run_waits_until_the_children_of_the_last_are_gone(tmp_path):
@@ -55,3 +53,38 @@ def test_a_guarded_child_dies_with_its_parent(tmp_path):
     else:
         os.kill(child_pid, 9)
         raise AssertionError("the guarded child outlived its parent")
+
+
+def test_a_bare_dbt_command_gets_the_deployments_settings_as_vars(monkeypatch):
+    # profiles.yml has no defaults of its own: continuity-dbt passes the settings, under any given
+    import json
+
+    from pipelines.children import with_settings
+
+    monkeypatch.setenv("CONTINUITY_WAREHOUSE", "/srv/w/c.duckdb")
+    monkeypatch.delenv("CONTINUITY_DBT_TARGET", raising=False)
+    args = with_settings(["build", "--vars", json.dumps({"continuity_memory_limit": "1GB"})])
+    at = args.index("--vars")
+    assert json.loads(args[at + 1]) == {
+        "continuity_warehouse": "/srv/w/c.duckdb",
+        "continuity_memory_limit": "1GB",  # given on the command line: kept
+        "continuity_spark_threads": 2,
+        "continuity_spark_host": "127.0.0.1",
+        "continuity_spark_port": 10000,
+        "continuity_spark_user": "continuity",
+        "continuity_spark_auth": "NONE",
+        "continuity_spark_schema": "continuity",
+    }
+    assert args[-2:] == ["--target", "duckdb"]
+    assert with_settings(["--version"]) == ["--version"]
+
+
+def test_dbt_gets_the_vars_without_the_runs_pid():
+    # the pid changes every run, and dbt parses the whole project when its vars change
+    import json
+
+    from pipelines.children import PARENT_VAR, without_run_pid
+
+    args = ["build", "--vars", json.dumps({"continuity_warehouse": "/w/c.duckdb", PARENT_VAR: 4242}), "--quiet"]
+    assert without_run_pid(args) == ["build", "--vars", '{"continuity_warehouse": "/w/c.duckdb"}', "--quiet"]
+    assert without_run_pid(["parse", "--quiet"]) == ["parse", "--quiet"]

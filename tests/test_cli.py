@@ -1,23 +1,9 @@
 """The CLI's own behaviour: arguments, the pseudonymisation-key rule, readable errors."""
 
-import os
-
 import pytest
 
 from dagster_project.cli import main
-from pipelines.contract import EXTRACTS_BY_NAME
 from tests.helpers import secure_row, write_extract
-
-
-def test_refuses_real_data_without_a_key(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    write_extract(tmp_path / "landing", "ndtms_secure", "2023-06-30", [secure_row()])
-    code = main(["run", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w.duckdb")])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert err.startswith("continuity: error: CONTINUITY_PSEUDO_KEY is not set")
-    assert "Traceback" not in err
-    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_missing_landing_folder_is_one_readable_line(tmp_path, capsys):
@@ -34,79 +20,6 @@ def test_help_lists_the_commands(capsys):
     assert "run" in out and "generate" in out
 
 
-KEY = "k" * 32  # the shortest key the policy accepts
-
-
-def _synthetic_landing(path):
-    """A landing folder with a generator marker listing its one file (as `generate` writes)."""
-    from pipelines.pseudonymise import write_marker
-
-    write_extract(path, "ndtms_secure", "2023-06-30", [secure_row(EPISODID="SYN1")])
-    write_marker(path, {"generator": "continuity generate"})
-    return path
-
-
-def test_an_empty_marker_does_not_switch_the_development_key_on(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    write_extract(tmp_path / "landing", "ndtms_secure", "2023-06-30", [secure_row()])
-    (tmp_path / "landing" / "SYNTHETIC.json").touch()
-    code = main(["run", "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "w.duckdb")])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "no valid generator marker" in err and "CONTINUITY_PSEUDO_KEY" in err
-    assert not (tmp_path / "w.duckdb").exists()
-
-
-def test_a_file_the_marker_does_not_list_is_refused(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    landing = _synthetic_landing(tmp_path / "landing")
-    write_extract(landing, "ndtms_secure", "2023-09-30", [secure_row(EPISODID="REAL1")])  # added by hand
-    code = main(["run", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb")])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "ndtms_secure_20230930.csv is not a file the generator wrote" in err
-
-
-def test_a_warehouse_that_held_real_data_never_runs_under_the_development_key(tmp_path, monkeypatch, capsys):
-    # real extracts loaded (with a key) into the warehouse; then a run without the key on a
-    # generated landing folder, into the same warehouse, would publish the real people's rows
-    # under the public development key: refused before anything runs
-    import duckdb
-
-    from pipelines.load import load_extract
-
-    warehouse = tmp_path / "w.duckdb"
-    write_extract(tmp_path / "real", "ndtms_secure", "2023-06-30", [secure_row(EPISODID="REAL1")])
-    con = duckdb.connect(str(warehouse))
-    load_extract(con, tmp_path / "real", EXTRACTS_BY_NAME["ndtms_secure"])
-    con.close()
-    landing = _synthetic_landing(tmp_path / "landing")
-    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    code = main(["run", "--landing", str(landing), "--warehouse", str(warehouse)])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "has held 1 file(s) the generator did not write (e.g. ndtms_secure/ndtms_secure_20230630.csv)" in err
-
-
-def test_the_development_key_is_allowed_on_a_synthetic_warehouse_and_recorded(tmp_path, monkeypatch):
-    import duckdb
-
-    from pipelines.pseudonymise import DEV_OK_ENV, check_key_policy
-
-    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    monkeypatch.delenv(DEV_OK_ENV, raising=False)
-    landing = _synthetic_landing(tmp_path / "landing")
-    warehouse = tmp_path / "w.duckdb"
-    duckdb.connect(str(warehouse)).close()
-    assert check_key_policy(landing, warehouse).startswith("note: CONTINUITY_PSEUDO_KEY is not set")
-    assert DEV_OK_ENV not in os.environ  # the decision travels to dbt as a var, never the environment
-    con = duckdb.connect(str(warehouse), read_only=True)
-    assert con.execute("select source_file from raw.synthetic_files").fetchall() == [
-        ("ndtms_secure/ndtms_secure_20230630.csv",)
-    ]
-    con.close()
-
-
 @pytest.mark.parametrize("key", [" ", "a", "k" * 31, " " * 40])
 def test_a_short_key_is_refused(tmp_path, monkeypatch, capsys, key):
     monkeypatch.setenv("CONTINUITY_PSEUDO_KEY", key)
@@ -119,7 +32,7 @@ def test_a_short_key_is_refused(tmp_path, monkeypatch, capsys, key):
 
 
 def test_a_disk_full_or_permission_failure_is_named_in_words():
-    from dagster_project.cli import named_cause
+    from dagster_project.diagnosis import named_cause
 
     dbt_log = "12:00:01 Running\n12:00:02 IO Error: Could not write file: No space left on device\n12:00:03 Done"
     assert named_cause(dbt_log) == (
@@ -134,7 +47,7 @@ def test_a_disk_full_or_permission_failure_is_named_in_words():
 def test_a_failing_dbt_test_is_summarised_by_name_and_count():
     import dagster as dg
 
-    from dagster_project.cli import check_summary
+    from dagster_project.summary import check_summary
 
     # the metadata dagster-dbt gives a failing dbt test (no `summary`: the CLI used to raise
     # KeyError: 'summary' here)
@@ -179,27 +92,6 @@ def test_report_never_writes_into_a_folder_holding_other_files(tmp_path, capsys)
     assert f"{out} already holds files the pipeline did not write" in err
     assert sorted(p.name for p in out.iterdir()) == ["thesis.docx"]
     assert (out / "thesis.docx").read_bytes() == b"four years of work"
-
-
-def test_withdrawing_the_real_files_does_not_make_the_warehouse_synthetic(tmp_path, monkeypatch, capsys):
-    # withdrawing a file takes it out of raw.loaded_files, not out of the warehouse's history
-    import duckdb
-
-    from pipelines.load import load_extract
-    from pipelines.withdraw import withdraw
-
-    warehouse = tmp_path / "w.duckdb"
-    write_extract(tmp_path / "real", "ndtms_secure", "2023-06-30", [secure_row(EPISODID="REAL1")])
-    con = duckdb.connect(str(warehouse))
-    load_extract(con, tmp_path / "real", EXTRACTS_BY_NAME["ndtms_secure"])
-    withdraw(con, "ndtms_secure/ndtms_secure_20230630.csv", "loaded by mistake", "tester")
-    assert con.execute("select count(*) from raw.loaded_files").fetchall() == [(0,)]
-    con.close()
-    landing = _synthetic_landing(tmp_path / "landing")
-    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    code = main(["run", "--landing", str(landing), "--warehouse", str(warehouse)])
-    assert code == 1
-    assert "has held 1 file(s) the generator did not write" in capsys.readouterr().err
 
 
 # --- issue 28: the command line as an analyst's tool ---------------------------------------
@@ -283,13 +175,13 @@ def _check(name: str, passed: bool, severity: str = "ERROR", summary: str | None
 
 
 def _settings_for(tmp_path):
-    from dagster_project.settings import Settings
+    from pipelines.settings import Settings
 
     return Settings(tmp_path / "landing", tmp_path / "wh" / "c.duckdb", tmp_path / "wh")
 
 
 def test_the_verdict_of_a_published_run_counts_each_kind_of_check(tmp_path):
-    from dagster_project.cli import describe_publication
+    from dagster_project.summary import describe_publication
 
     checks = [
         _check("gx_ndtms_secure", True, summary="ndtms_secure: 12 of 12 expectations met"),
@@ -310,6 +202,7 @@ def test_the_verdict_of_a_published_run_counts_each_kind_of_check(tmp_path):
     assert "  Validation warning gx_ndelius_oasys on phof_c20: ndelius_oasys: 5 of 6 expectations met" in lines
     assert f"Published: {wh / 'published'} (marts.duckdb, parquet/, notes.json, validation.html)" in lines
     assert f"Restricted (record level, owner only, not for release): {wh / 'restricted'}" in lines
+    assert any(line.startswith(f"Partner (data-sharing agreements, owner only): {wh / 'partner'} (") for line in lines)
     assert lines[-1] == (
         f"Validation report: {wh / 'validation' / 'latest' / 'validation.html'}; warehouse: {wh / 'c.duckdb'}; "
         f"log: {wh / 'logs' / 'last-run.log'}"
@@ -318,7 +211,7 @@ def test_the_verdict_of_a_published_run_counts_each_kind_of_check(tmp_path):
 
 
 def test_the_verdict_of_a_blocked_run_says_why(tmp_path):
-    from dagster_project.cli import describe_publication
+    from dagster_project.summary import describe_publication
 
     checks = [
         _check("gate_extracts_current", False, summary="ndtms_community has no current rows"),
@@ -335,7 +228,7 @@ def test_the_verdict_of_a_blocked_run_says_why(tmp_path):
 
 
 def test_control_characters_in_data_never_reach_the_terminal(capsys):
-    from dagster_project.cli import say
+    from dagster_project.summary import say
     from dagster_project.terminal import plain, printable
 
     # a quarantine reason holding a value with an escape sequence (clear screen) and a bell
@@ -415,7 +308,7 @@ def test_imd_loads_a_whole_file_into_the_warehouse_reference_data(tmp_path, caps
 
 
 def test_the_verdict_names_an_accepted_gate_and_where_it_is_recorded(tmp_path):
-    from dagster_project.cli import describe_publication
+    from dagster_project.summary import describe_publication
 
     # an accepted gate is a failed check with severity WARN (assets/gates.py): not a warning line
     checks = [
@@ -430,15 +323,35 @@ def test_the_verdict_names_an_accepted_gate_and_where_it_is_recorded(tmp_path):
     assert not any(line.startswith("  Validation warning") for line in lines)
 
 
-def test_accepted_gates_last_for_the_cli_run_only_and_never_enter_the_environment(monkeypatch):
-    from pipelines.gates import ACCEPTED_ENV, accepted_overrides, accepting, override_for
+def test_accepted_gates_are_the_runs_own_configuration():
+    from dagster_project.cli import parse_args
+    from dagster_project.commands import run_choices
+    from dagster_project.resources import RunChoices
+    from pipelines.gates import override_for
 
-    monkeypatch.delenv(ACCEPTED_ENV, raising=False)
-    override = {"gate": "c20_band", "reason": "checked by hand", "who": "analyst", "when": "2026-01-01T00:00:00"}
-    assert accepted_overrides() == []
-    with accepting([override]):
-        assert override_for("c20_band") == override and override_for("c20_change") is None
-        assert ACCEPTED_ENV not in os.environ
-        with accepting([]):  # a later run in the same process accepts nothing
-            assert accepted_overrides() == []
-    assert accepted_overrides() == []  # gone with its run
+    choices = run_choices(parse_args(["run", "--accept", "gate_c20_band", "--reason", " checked by hand "]))
+    [accepted] = choices.accepted()
+    assert (accepted["gate"], accepted["reason"]) == ("c20_band", "checked by hand")
+    assert override_for("c20_band", choices.accepted()) == accepted and override_for("c20_change", []) is None
+    assert RunChoices().accepted() == []  # a later run accepts nothing unless told
+
+
+def test_verbose_shows_the_stage_lines_and_the_log_without_colour_codes(tmp_path, capfd):
+    # README: --verbose shows Dagster's and dbt's full log as well as the stage lines
+    from dagster_project.progress import run_output
+
+    with run_output(tmp_path / "logs", "verbose") as loggers:
+        print("\x1b[32m12:00:01  1 of 70 OK created sql table model marts.phof_c20\x1b[0m")
+    terminal = capfd.readouterr().err
+    assert "progress" in loggers and "console" in loggers
+    assert terminal == "12:00:01  1 of 70 OK created sql table model marts.phof_c20\n"  # no \x1b, raw or escaped
+    assert "\x1b" not in (tmp_path / "logs" / "last-run.log").read_text()
+
+
+def test_a_wrong_command_line_exits_2(capsys):
+    # README and --help: exit code 2 for a wrong command line, --accept without its --reason too
+    for argv in (["run", "--accept", "c20_band"], ["run", "--accept", "no_such_gate", "--reason", "x"], ["nope"]):
+        with pytest.raises(SystemExit) as raised:
+            main(argv)
+        assert raised.value.code == 2, argv
+    assert "each --accept GATE needs its own --reason TEXT" in capsys.readouterr().err

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, dbt_assets
+from dagster_dbt import dbt_assets
 
-from dagster_project.children import PARENT_VAR
 from dagster_project.dbt_project import DBT_PROJECT, TRANSLATOR
-from dagster_project.resources import WarehouseResource
-from dagster_project.settings import WAREHOUSE_POOL
-from pipelines.pseudonymise import DEV_KEY_VAR, check_key_policy
+from dagster_project.resources import RunChoices, WarehouseResource, dbt_resource
+from pipelines.children import PARENT_VAR
+from pipelines.pseudonymise import secret_key
+from pipelines.settings import WAREHOUSE_POOL
 from pipelines.state import build_finished, build_started, current_key, warehouse_digest
 
 KEEP_TARGET_RUNS = 10  # dbt's per-invocation folders under target/ (logs, run_results.json) kept
@@ -25,26 +25,23 @@ KEEP_TARGET_RUNS = 10  # dbt's per-invocation folders under target/ (logs, run_r
     dagster_dbt_translator=TRANSLATOR,
     pool=WAREHOUSE_POOL,
 )
-def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+def continuity_dbt_assets(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run_choices: RunChoices):
     settings = warehouse.settings
-    # person keys need a secret on real data; checked here, after ingestion, against every
-    # file the warehouse holds (pipelines/pseudonymise.py)
-    note = check_key_policy(settings.landing, settings.warehouse)
-    if note:
-        context.log.warning(note)
+    # the person keys' secret: CONTINUITY_PSEUDO_KEY, or this warehouse's own key file, made
+    # by its first run (pipelines/pseudonymise.py); never passed to dbt, which reads it itself
+    secret_key(settings)
     # unit tests, and the singular tests tagged code_check (hand-computed macro values, no
     # model), check the rules' code, not the data: tests/dbt runs them in CI, not every run.
     # The warehouse goes to dbt as --vars (profiles.yml), never through this process's environment.
     args = ["build", "--exclude-resource-type", "unit_test", "--exclude", "tag:code_check"]
-    # The run's decisions also travel as vars: the development key (only when the policy above
-    # allowed it) and this process's pid (the dbt children die with it: dagster_project/children.py).
-    run_vars = {**settings.dbt_vars(), PARENT_VAR: os.getpid()}
-    if note:
-        run_vars[DEV_KEY_VAR] = "1"
-    args += ["--vars", json.dumps(run_vars)]
+    if run_choices.full_refresh:
+        args.append("--full-refresh")  # the incremental staging tables rebuilt from raw
+    # this process's pid travels as a var too: the dbt children die with it (pipelines/children.py)
+    args += ["--vars", json.dumps({**settings.dbt_vars(), PARENT_VAR: os.getpid()})]
+    dbt = dbt_resource(settings.dbt_target)
     # which state the models are being built from (nothing new is only said of a finished build)
     with warehouse.connect() as con:
-        build_started(con, warehouse_digest(con, settings.dbt_target, current_key()))
+        build_started(con, warehouse_digest(con, settings.dbt_target, current_key(settings)))
     invocation = dbt.cli(args, context=context)
     # DuckDB allows one process per file while dbt writes: the tables are described after
     # dbt has finished, then every event is passed on with row counts and column types
@@ -60,6 +57,7 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource
         raise failure
     with warehouse.connect() as con:
         build_finished(con)
+    keep_partial_parse(invocation.target_path)
 
 
 def _relations() -> dict[str, tuple[str, str]]:
@@ -72,36 +70,21 @@ def _relations() -> dict[str, tuple[str, str]]:
     }
 
 
-def describe_tables(warehouse: WarehouseResource) -> dict[tuple[str, str], dict]:
-    """Row count and column types of every table and view in the warehouse."""
-    found: dict[tuple[str, str], list[dg.TableColumn]] = {}
-    counts: dict[tuple[str, str], int] = {}
+def describe_tables(warehouse: WarehouseResource, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """Row count and column schema (types and descriptions) of each wanted table or view."""
+    from dagster_project.catalogue import describe
+
     with warehouse.connect(read_only=True) as con:
-        columns = con.execute(
-            "select table_schema, table_name, column_name, data_type from information_schema.columns "
-            "where table_schema not in ('information_schema', 'pg_catalog') order by table_schema, table_name, "
-            "ordinal_position"
-        ).fetchall()
-        for schema, table, column, data_type in columns:
-            found.setdefault((schema, table), []).append(dg.TableColumn(column, data_type))
-        for schema, table in found:
-            counts[(schema, table)] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-    return {
-        key: {
-            "dagster/row_count": dg.MetadataValue.int(counts[key]),
-            "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=cols)),
-        }
-        for key, cols in found.items()
-    }
+        return {key: meta for key in sorted(wanted) if (meta := describe(con, *key))}
 
 
 def with_table_metadata(events: Iterable, context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator:
     """The dbt events, each materialisation with its table's row count and column types."""
+    relations = _relations()
     try:
-        tables = describe_tables(warehouse)
+        tables = describe_tables(warehouse, set(relations.values()))
     except Exception:  # noqa: BLE001 - metadata is a courtesy: a missing warehouse never fails a build
         tables = {}
-    relations = _relations()
     for event in events:
         if isinstance(event, dg.Output):
             key = context.asset_key_for_output(event.output_name)
@@ -113,6 +96,24 @@ def with_table_metadata(events: Iterable, context: dg.AssetExecutionContext, war
         if table in tables:
             event = event.with_metadata({**event.metadata, **tables[table]})
         yield event
+
+
+def keep_partial_parse(run_target: Path) -> None:
+    """This build's parse state (partial_parse.msgpack) as the project's: dagster-dbt copies
+    target/partial_parse.msgpack into each invocation's folder, so the next run on this
+    warehouse (the same dbt vars) parses only the files changed since, instead of the whole
+    project (tens of seconds). dbt checks the vars, profile and every file's checksum itself,
+    and parses whole when they differ. Replaced atomically: runs on other warehouses may race."""
+    source = run_target / "partial_parse.msgpack"
+    if not source.is_file():
+        return
+    target = run_target.parent / source.name
+    scratch = target.with_name(f".{source.name}.{os.getpid()}")
+    try:
+        shutil.copyfile(source, scratch)
+        os.replace(scratch, target)
+    except OSError:  # a courtesy: the next run parses whole
+        scratch.unlink(missing_ok=True)
 
 
 def prune_target_runs(target_dir: Path, keep: int) -> list[Path]:

@@ -2,10 +2,11 @@
 
 import dagster as dg
 
+from dagster_project.catalogue import describe
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import WAREHOUSE_POOL
 from pipelines.contract import EXTRACTS, Extract, load_code_lists
 from pipelines.load import load_extract
+from pipelines.settings import WAREHOUSE_POOL
 
 
 def _ingest_asset(extract: Extract) -> dg.AssetsDefinition:
@@ -31,8 +32,12 @@ def _ingest_asset(extract: Extract) -> dg.AssetsDefinition:
                 metadata={"landing": str(settings.landing)},
                 allow_retries=False,
             )
+        # the settings this run resolved (launchpad fields over the deployment's), in its log
+        context.log.info(f"landing {settings.landing}; warehouse {settings.warehouse}; output {settings.output}")
         with warehouse.connect() as con:
-            summary = load_extract(con, settings.landing, extract, load_code_lists())
+            # on a Spark cluster the raw rows go to the lake it reads (pipelines/lake.py), not to DuckDB
+            summary = load_extract(con, settings.landing, extract, load_code_lists(), settings.raw_lake)
+            table = describe(con, "raw", extract.name)  # row count and columns, for the catalogue
         for f in summary.rejected:
             context.log.error(f"{f.source_file} rejected: {f.reason}")
         for f in summary.files:
@@ -49,6 +54,7 @@ def _ingest_asset(extract: Extract) -> dg.AssetsDefinition:
                 "files_rejected": len(summary.rejected),
                 "rejected": "; ".join(f"{f.source_file}: {f.reason}" for f in summary.rejected),
                 "summary": summary.line(),
+                **table,
             }
         )
 
@@ -57,16 +63,23 @@ def _ingest_asset(extract: Extract) -> dg.AssetsDefinition:
 
 INGEST_ASSETS = [_ingest_asset(e) for e in EXTRACTS]
 
-# Written by every ingestion asset as it loads a file; the dbt source of int_extract_dates.
-# Declared here so the lineage shows where it comes from (it is not materialised on its own).
-LOADED_FILES = dg.AssetSpec(
+
+@dg.asset(
     key=["raw", "loaded_files"],
     deps=[a.key for a in INGEST_ASSETS],
     group_name="ingest",
+    pool=WAREHOUSE_POOL,
     owners=["team:continuity-data"],
     kinds={"duckdb"},
     description=(
         "One row per landing file the ingestion assets loaded (or skipped as already loaded): its name, "
-        "sha256, extract date and row counts. Written by the `raw/<extract>` assets as they load."
+        "sha256, extract date and row counts; the dbt source of int_extract_dates. Written by the "
+        "`raw/<extract>` assets as they load; this step records what it holds after them."
     ),
 )
+def loaded_files(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.connect(read_only=True) as con:
+        return dg.MaterializeResult(metadata=describe(con, "raw", "loaded_files"))
+
+
+LOADED_FILES = loaded_files

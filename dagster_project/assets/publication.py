@@ -7,15 +7,15 @@ import json
 import dagster as dg
 
 from dagster_project.assets.validation import SUITES, report_folder
+from dagster_project.catalogue import describe_files
 from dagster_project.dbt_project import DBT_PROJECT
-from dagster_project.resources import WarehouseResource
-from dagster_project.settings import WAREHOUSE_POOL
-from pipelines.exports import write_exports
-from pipelines.gates import accepted_overrides
-from pipelines.pseudonymise import MissingKeyError, check_key_policy
+from dagster_project.resources import RunChoices, WarehouseResource
+from pipelines.exports import write_exports, write_partner_exports
 from pipelines.publish import publish, republish
 from pipelines.reports import build_reports
+from pipelines.settings import WAREHOUSE_POOL
 from pipelines.state import current_key, warehouse_digest
+from pipelines.synthetic import is_synthetic
 
 PUBLICATION, EXPORTS, REPORTS = dg.AssetKey("publication"), dg.AssetKey("exports"), dg.AssetKey("reports")
 
@@ -35,42 +35,37 @@ def _guarded_keys() -> list[dg.AssetKey]:
 def _provenance(warehouse: WarehouseResource) -> dict:
     """What the publication was made from, for its notes and every output's footer: the
     latest extract date of each extract, the files, and whether it is synthetic data."""
+    settings = warehouse.settings
     with warehouse.connect(read_only=True) as con:
         # what a later run compares with to find it has nothing new (pipelines/state.py)
-        state = warehouse_digest(con, warehouse.settings.dbt_target, current_key())
+        state = warehouse_digest(con, settings.dbt_target, current_key(settings))
         dates = con.execute(
             "select extract, max(extract_date) from raw.loaded_files group by extract order by extract"
         ).fetchall()
         files = con.execute(
             "select source_file, file_sha256, extract_date from raw.loaded_files order by source_file"
         ).fetchall()
+        # the label follows the data, whatever the key: every file loaded is the generator's
+        synthetic = is_synthetic(con, settings.landing)
     vintage = "Latest extract dates: " + ", ".join(f"{e} {d}" for e, d in dates) if dates else "No extracts loaded."
     return {
         "vintage": vintage,
         "latest_extract_dates": {e: str(d) for e, d in dates},
         "extract_files": [{"file": f, "sha256": sha, "extract_date": str(d)} for f, sha, d in files],
-        # the development key is only ever allowed on the generator's sample (pipelines/pseudonymise.py)
-        "synthetic": _development_key_in_use(warehouse),
+        "synthetic": synthetic,  # pipelines/synthetic.py
         "state": state,
     }
-
-
-def _development_key_in_use(warehouse: WarehouseResource) -> bool:
-    """Whether this run's person keys were made with the development key: only on the
-    generator's synthetic sample (pipelines/pseudonymise.py), so the outputs say synthetic."""
-    settings = warehouse.settings
-    try:
-        return check_key_policy(settings.landing, settings.warehouse) is not None
-    except MissingKeyError:
-        return False
 
 
 def _builders(vintage: str) -> list:
     def exports(open_dir):
         write_exports(open_dir, open_dir / "exports", vintage)
+        partner = open_dir.parent / "partner"
+        write_partner_exports(partner, partner / "exports")
 
     def reports(open_dir):
-        build_reports(open_dir, open_dir / "reports")
+        # the partner pack goes into the partner tier's own reports folder
+        build_reports(open_dir, open_dir / "reports", partner=open_dir.parent / "partner")
 
     return [exports, reports]
 
@@ -115,10 +110,10 @@ def _builders(vintage: str) -> list:
     can_subset=True,
     pool=WAREHOUSE_POOL,
 )
-def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource, run_choices: RunChoices):
     settings = warehouse.settings
     # the publication gates an analyst accepted for this run (dagster_project/assets/gates.py)
-    notes = {"run_id": context.run_id, **_provenance(warehouse), "accepted_gates": accepted_overrides()}
+    notes = {"run_id": context.run_id, **_provenance(warehouse), "accepted_gates": run_choices.accepted()}
     vintage = notes["vintage"]
     if PUBLICATION in context.selected_asset_keys:
         folder = publish(
@@ -132,6 +127,9 @@ def publication(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     else:  # the exports-only job: a new publication from the current one's marts
         folder = republish(settings.output, _builders(vintage), notes=notes)
     paths = {PUBLICATION: folder / "open", EXPORTS: folder / "open" / "exports", REPORTS: folder / "open" / "reports"}
+    # every table of every tier, with its rows and columns (types and descriptions), for the catalogue
+    tables = describe_files(folder) if PUBLICATION in context.selected_asset_keys else {}
     for key in (PUBLICATION, EXPORTS, REPORTS):
         if key in context.selected_asset_keys:
-            yield dg.MaterializeResult(asset_key=key, metadata={"path": str(paths[key]), "publication": folder.name})
+            metadata = {"path": str(paths[key]), "publication": folder.name}
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata | (tables if key == PUBLICATION else {}))

@@ -9,12 +9,13 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import Settings
+from pipelines.settings import Settings
 from pipelines.validation import (
     ExpectationResult,
     SuiteResult,
     dbt_test_results,
     load_suites,
+    load_summary,
     prune_reports,
     run_suite,
     write_report,
@@ -27,19 +28,40 @@ def report_folder(settings: Settings, run_id: str) -> Path:
     return settings.output / "validation" / run_id
 
 
-def _record(settings: Settings, run_id: str, result: SuiteResult) -> Path:
+def _record(settings: Settings, run_id: str, result: SuiteResult, loads: dict | None = None) -> Path:
     """Keep this suite's result and rewrite the run's report from every result so far."""
     folder = report_folder(settings, run_id)
     (folder / "suites").mkdir(parents=True, exist_ok=True, mode=0o700)
     (folder / "suites" / f"{result.name}.json").write_text(json.dumps(asdict(result), default=str))
+    return rewrite_report(settings, run_id, loads)
+
+
+def record_gate(settings: Settings, run_id: str, gate: dict, loads: dict | None = None) -> Path:
+    """Keep a publication gate's result and rewrite the run's report (assets/gates.py)."""
+    folder = report_folder(settings, run_id)
+    (folder / "gates").mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / "gates" / f"{gate['gate']}.json").write_text(json.dumps(gate, default=str))
+    return rewrite_report(settings, run_id, loads)
+
+
+def rewrite_report(settings: Settings, run_id: str, loads: dict | None = None) -> Path:
+    """The run's report from every suite and gate result so far, and the load summary (kept
+    from the first check that read it); copied to <output>/validation/latest."""
+    folder = report_folder(settings, run_id)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     results = []
     for path in sorted((folder / "suites").glob("*.json")):
         data = json.loads(path.read_text())
         data["results"] = [ExpectationResult(**r) for r in data["results"]]
         results.append(SuiteResult(**data))
-    title = f"Validation report, run {run_id}"
-    write_report(results, folder, title, expected=len(SUITES), dbt_tests=dbt_test_results(run_id))
-    prune_reports(folder.parent, current=folder)
+    gates = [json.loads(p.read_text()) for p in sorted((folder / "gates").glob("*.json"))]
+    kept = folder / "loads.json"
+    if loads is not None:
+        kept.write_text(json.dumps(loads, default=str))
+    loads = json.loads(kept.read_text()) if kept.exists() else None
+    write_report(results, folder, "Validation report", expected=len(SUITES), dbt_tests=dbt_test_results(run_id),
+                 gates=gates, loads=loads)  # fmt: skip
+    prune_reports(folder.parent, settings.validation_keep, current=folder)
     latest = settings.output / "validation" / "latest"
     latest.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name in ("validation.html", "validation.json"):
@@ -97,7 +119,8 @@ def _suite_check(suite: dict) -> dg.AssetChecksDefinition:
         settings = warehouse.settings
         with warehouse.connect(read_only=True) as con:
             result = run_suite(con, suite)
-        folder = _record(settings, context.op_execution_context.run_id, result)
+            loads = load_summary(con)
+        folder = _record(settings, context.op_execution_context.run_id, result, loads)
         return check_result(result, folder / "validation.html")
 
     return _check

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.automation import full_refresh_job
-from dagster_project.settings import WAREHOUSE_POOL
+from pipelines.settings import WAREHOUSE_POOL
 
 
 @dg.asset(pool=WAREHOUSE_POOL)

@@ -9,10 +9,11 @@ run lock already free. So every child the run starts goes through `guard()` firs
 - it holds a shared lock on `<warehouse>.children.lock` for as long as it lives; the kernel
   releases it only when the process has exited.
 
-`run_lock` (dagster_project/cli.py) takes the run lock and then waits until no child of an
+`run_lock` (pipelines/lock.py) takes the run lock and then waits until no child of an
 earlier run holds the children lock, so a new run never starts while one is still writing.
-dbt is started as `continuity-dbt` (dbt itself, guarded; dagster_project/resources.py), and
-`continuity-dbt-spark` calls `guard()` before it starts dbt.
+dbt is started as `continuity-dbt` (dbt itself, guarded, with the deployment's settings as
+its vars when the command line gives none: `dbt_main`), and `continuity-dbt-spark` calls
+`guard()` before it starts dbt.
 """
 
 from __future__ import annotations
@@ -73,8 +74,38 @@ def var_from_args(args: list[str], name: str) -> str | None:
 
 def warehouse_from_args(args: list[str]) -> str | None:
     """The warehouse a dbt command works on: the `continuity_warehouse` of its `--vars` (how a
-    run passes it, dagster_project/settings.py), else CONTINUITY_WAREHOUSE (a bare dbt call)."""
-    return var_from_args(args, "continuity_warehouse") or os.environ.get("CONTINUITY_WAREHOUSE")
+    run passes it, pipelines/settings.py), else the deployment's (a bare dbt call)."""
+    from pipelines.settings import Settings
+
+    return var_from_args(args, "continuity_warehouse") or str(Settings.from_env().warehouse)
+
+
+# dbt commands that read no profile: they need no vars
+NO_PROFILE_COMMANDS = ("--version", "--help", "-h", "deps", "clean", "init")
+
+
+def with_settings(args: list[str]) -> list[str]:
+    """A dbt command line with the deployment's settings added where it gives none: the vars
+    profiles.yml reads (`Settings.dbt_vars`, merged under any `--vars` given) and the target,
+    so a bare `continuity-dbt build` works on the configured warehouse, as a run does."""
+    import json
+
+    from pipelines.settings import Settings
+
+    command = next((a for a in args if not a.startswith("-")), "")
+    if not command or command in NO_PROFILE_COMMANDS or any(a in NO_PROFILE_COMMANDS for a in args[:1]):
+        return list(args)
+    settings = Settings.from_env()
+    args = list(args)
+    given = {}
+    if "--vars" in args:
+        at = args.index("--vars")
+        given = json.loads(args[at + 1]) if at + 1 < len(args) else {}
+        del args[at : at + 2]
+    args += ["--vars", json.dumps({**settings.dbt_vars(), **given})]
+    if "--target" not in args and "-t" not in args:
+        args += ["--target", settings.dbt_target]
+    return args
 
 
 def guard(args: list[str] | None = None) -> None:
@@ -113,9 +144,30 @@ def wait_for_children(warehouse: Path, timeout: float = 60.0) -> bool:
             return True
 
 
+def without_run_pid(args: list[str]) -> list[str]:
+    """The command line dbt itself gets: the run's pid (PARENT_VAR, which the guard reads from
+    this process's own arguments) taken out of `--vars`. dbt parses the whole project again
+    whenever its vars differ from the last parse's; without the pid they are the same from one
+    run on a warehouse to the next, so dbt parses only the files that changed."""
+    import json
+
+    if "--vars" not in args:
+        return list(args)
+    at = args.index("--vars")
+    try:
+        given = json.loads(args[at + 1])
+    except (IndexError, ValueError):
+        return list(args)
+    if not isinstance(given, dict) or PARENT_VAR not in given:
+        return list(args)
+    given.pop(PARENT_VAR)
+    return [*args[:at], "--vars", json.dumps(given), *args[at + 2 :]]
+
+
 def dbt_main() -> None:  # console script `continuity-dbt`
-    """dbt, as the `dbt` console script runs it, guarded."""
-    guard()
+    """dbt, as the `dbt` console script runs it, guarded, with the deployment's settings."""
+    args = with_settings(sys.argv[1:])
+    guard(args)
     from dbt.cli.main import cli
 
-    sys.exit(cli())
+    sys.exit(cli(without_run_pid(args)))
