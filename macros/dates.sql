@@ -17,11 +17,11 @@
     {{ add_to_date('month', 3, dbt.date_trunc('year', add_to_date('month', -3, date_expr))) }}
 {%- endmacro %}
 
-{# Label of the financial year holding a date, e.g. 2023-24. #}
+{# Label of the financial year holding a date as Fingertips writes it, e.g. 2023/24: the one
+   year label of every table (fingertips_period_label below gives the same for a period). #}
 {% macro financial_year_label(date_expr) -%}
     {%- set y = "extract(year from " ~ add_to_date('month', -3, date_expr) ~ ")" -%}
-    {{ dbt.concat(["cast(" ~ y ~ " as " ~ dbt.type_string() ~ ")", "'-'",
-                   dbt.right("cast(" ~ y ~ " + 1 as " ~ dbt.type_string() ~ ")", "2")]) }}
+    {{ dbt.concat([as_text(y), "'/'", dbt.right(as_text(y ~ " + 1"), "2")]) }}
 {%- endmacro %}
 
 {# Last day of the calendar quarter holding a date. #}
@@ -55,4 +55,18 @@
    neighbouring blocks, so a join "within `days` days" can first match on the block. #}
 {% macro day_block(date_expr, days) -%}
     cast(floor({{ dbt.datediff("cast('2000-01-01' as date)", date_expr, 'day') }} / {{ days }}.0) as integer)
+{%- endmacro %}
+
+{# A running number of calendar quarters (year * 4 + quarter - 1): consecutive quarters differ by 1. #}
+{% macro quarter_index(date_expr) -%}
+    cast(extract(year from {{ date_expr }}) * 4 + floor((extract(month from {{ date_expr }}) - 1) / 3) as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{# Whether a date falls within the engagement window of an anchor date (a prison exit, a
+   triage): from the anchor day to `engagement_window_days` days after it, or, with
+   before=true, from that many days before it (indicators.md s.1-s.2). The one place the
+   window is applied; the models say which dates it joins. #}
+{% macro within_window(date_expr, anchor, before=false) -%}
+    ({{ date_expr }} >= {{ add_to_date('day', -var('engagement_window_days'), anchor) if before else 'cast(' ~ anchor ~ ' as date)' }}
+     and {{ date_expr }} <= {{ add_to_date('day', var('engagement_window_days'), anchor) }})
 {%- endmacro %}

@@ -1,50 +1,55 @@
-{# Disclosure control of the open publication (indicators.md s.4; docs/disclosure.md).
-   One implementation, used by every model under models/publication/. The warehouse's own
-   tables (marts) keep exact counts; the publication copies only these controlled models.
+{# Disclosure control of the open and partner tiers (indicators.md s.4; docs/disclosure.md).
+   The decision which count to hide is made once, by models/publication/disclosure/
+   (disclosure_cells -> disclosure_relations -> disclosure_suppression); the models of the
+   two tiers apply it with these macros. The warehouse's own marts keep every count.
 
-   - disclosure_is_small(count): a count of 1 .. disclosure_min_count - 1 (primary suppression).
-   - disclosure_rounded(count): to the nearest disclosure_rounding_base, halves up (8 -> 10,
-     12 -> 10, 13 -> 15).
-   - disclosure_secondary(count, primary, national, partition_by, order_by): within one group
-     of cells that add up to a published total (partition_by), when exactly one cell is
-     primary-suppressed, the smallest other non-zero cell (ties: the first by order_by), or
-     a zero cell when every other cell is zero, so the first cannot be recovered by
-     subtraction. `national` marks the total's own row(s),
-     which are never chosen and never counted.
-   - value_note(key): the fixed text of a value note (var value_notes).
-   Rates, means, intervals and standard deviations shown beside controlled counts are
-   computed by each model from the controlled (rounded) counts, never from the exact ones. #}
+   - disclosure_key(columns): the key of a published row, the same in every model.
+   - disclosure_reasons(table_name, measures): a CTE body pivoting the decisions of one
+     table to one row per published row, a <measure>_reason column per count ('shown',
+     'small', 'protect', 'row').
+   - disclosure_count(count, reason, national): a count as published: exact (or rounded when
+     the stricter release rounds), NULL when hidden.
+   - disclosure_is_rounded(): whether the stricter release (var disclosure_rounding_base > 1)
+     is on.
+   - disclosure_note(...): the value note of a published row.
+   - value_note(key): the fixed text of a value note (var value_notes). #}
 
-{% macro disclosure_is_small(count) -%}
-    ({{ count }} >= 1 and {{ count }} < {{ var('disclosure_min_count') }})
+{% macro disclosure_key(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
 {%- endmacro %}
 
-{% macro disclosure_rounded(count) -%}
-    cast(floor(cast({{ count }} as {{ type_double() }}) / {{ var('disclosure_rounding_base') }} + 0.5)
-         * {{ var('disclosure_rounding_base') }} as {{ dbt.type_bigint() }})
+{% macro disclosure_reasons(table_name, measures) -%}
+    select
+        row_key,
+        {% for measure in measures %}
+        coalesce(max(case when measure = '{{ measure }}' then reason end), 'shown') as {{ measure }}_reason{{ ',' if not loop.last }}
+        {% endfor %}
+    from {{ ref('disclosure_suppression') }}
+    where table_name = '{{ table_name }}'
+    group by row_key
 {%- endmacro %}
 
-{% macro disclosure_secondary(count, primary, national, partition_by, order_by) -%}
-    {%- set candidate -%}
-        (not ({{ national }}) and not ({{ primary }}))
-    {%- endset -%}
-    (
-        {{ candidate }}
-        and sum(case when ({{ primary }}) and not ({{ national }}) then 1 else 0 end)
-            over (partition by {{ partition_by }}) = 1
-        and row_number() over (
-            partition by {{ partition_by }}, case when {{ candidate }} then 1 else 0 end
-            order by case when {{ count }} > 0 then 0 else 1 end, {{ count }}, {{ order_by }}
-        ) = 1
-    )
+{% macro disclosure_is_rounded() -%}
+    {{ return(var('disclosure_rounding_base') | int > 1) }}
 {%- endmacro %}
 
-{# A count as published: exact at national level, NULL (shown as *) when hidden, else rounded. #}
-{% macro disclosure_shown(count, hidden, national) -%}
+{# A count as a reader sees it: NULL when hidden; rounded to the nearest
+   disclosure_rounding_base (halves up) below national level in the stricter release; else
+   the exact count. #}
+{% macro disclosure_count(count, reason, national='false') -%}
     case
-        when {{ national }} then {{ count }}
-        when {{ hidden }} then cast(null as {{ dbt.type_bigint() }})
-        else {{ disclosure_rounded(count) }}
+        when {{ reason }} <> 'shown' then cast(null as {{ dbt.type_bigint() }})
+        {%- if disclosure_is_rounded() %}
+        when not ({{ national }}) then
+            cast(floor(cast({{ count }} as {{ type_double() }}) / {{ var('disclosure_rounding_base') }} + 0.5)
+                 * {{ var('disclosure_rounding_base') }} as {{ dbt.type_bigint() }})
+        {%- endif %}
+        else {{ count }}
     end
 {%- endmacro %}
 
@@ -56,14 +61,40 @@
     '{{ notes[key] }}'
 {%- endmacro %}
 
-{# The value note of a published row: first why its value is not a number (or may change),
-   then, if a count of the row is hidden while its value is not, that count's reason. #}
-{% macro join_notes(value_reason, count_hidden) -%}
-    case
-        when ({{ value_reason }}) is not null and ({{ count_hidden }})
-             and ({{ value_reason }}) <> {{ value_note('suppressed') }}
-            then ({{ value_reason }}) || '; ' || {{ value_note('suppressed') }}
-        when ({{ value_reason }}) is not null then ({{ value_reason }})
-        when ({{ count_hidden }}) then {{ value_note('suppressed') }}
-    end
+{# The value note of a published row: why its value is hidden (the row's base or value count
+   hidden: small numbers, or to protect another cell), then the row's own note (no releases,
+   partial period, provisional, ...), then one part per other hidden count of a row whose base
+   is shown (`pending suppressed: small numbers`), then any `extra` parts (SQL expressions,
+   NULL when they do not apply). Parts joined by '; '; NULL when none. #}
+{% macro disclosure_note(base, value, others=[], status='null', extra=[]) -%}
+    {%- set parts = [] -%}
+    {%- set why -%}
+        case
+            when {{ base }}_reason = 'small' then {{ value_note('suppressed') }}
+            when {{ base }}_reason = 'protect' then {{ value_note('suppressed_to_protect') }}
+            {%- if value %}
+            when {{ value }}_reason = 'small' then {{ value_note('suppressed') }}
+            when {{ value }}_reason = 'protect' then {{ value_note('suppressed_to_protect') }}
+            {%- endif %}
+        end
+    {%- endset -%}
+    {%- do parts.append(why) -%}
+    {%- do parts.append(status) -%}
+    {%- for other in others -%}
+        {%- set part -%}
+            case
+                when {{ base }}_reason <> 'shown' then null
+                when {{ other }}_reason = 'small' then '{{ other.split('.')[-1] }} ' || {{ value_note('count_suppressed') }}
+                when {{ other }}_reason = 'protect' then '{{ other.split('.')[-1] }} ' || {{ value_note('count_suppressed_to_protect') }}
+            end
+        {%- endset -%}
+        {%- do parts.append(part) -%}
+    {%- endfor -%}
+    {%- for part in extra %}{% do parts.append(part) %}{% endfor -%}
+    {{ return(adapter.dispatch('join_parts', 'continuity')(parts, '; ')) }}
+{%- endmacro %}
+
+{# Non-NULL parts joined by a separator; NULL when every part is NULL. #}
+{% macro default__join_parts(parts, separator) -%}
+    nullif(concat_ws('{{ separator }}'{% for part in parts %}, {{ part }}{% endfor %}), '')
 {%- endmacro %}

@@ -23,8 +23,7 @@ first_start_in_window as (
     from releases as r
     inner join starts as s
         on s.attributor_key = r.attributor_key
-       and s.start_date >= r.prison_exit_date
-       and s.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'r.prison_exit_date') }}
+       and {{ within_window('s.start_date', 'r.prison_exit_date') }}
     group by r.release_id
 ),
 

@@ -16,8 +16,7 @@ start_from_triage as (
     select distinct f.release_id, f.community_episode_id
     from flagged as f
     inner join structured_starts as s on s.community_episode_id = f.community_episode_id
-    where s.start_date >= f.triage_date
-      and s.start_date <= {{ add_to_date('day', var('engagement_window_days'), 'f.triage_date') }}
+    where {{ within_window('s.start_date', 'f.triage_date') }}
 ),
 
 final as (

@@ -24,10 +24,8 @@ final as (
     from releases as r
     inner join community_episodes as c
         on c.attributor_key = r.attributor_key
-    where (c.triage_date >= {{ add_to_date('day', -var('engagement_window_days'), 'r.prison_exit_date') }}
-           and c.triage_date <= {{ add_to_date('day', var('engagement_window_days'), 'r.prison_exit_date') }})
-       or (c.referral_date >= {{ add_to_date('day', -var('engagement_window_days'), 'r.prison_exit_date') }}
-           and c.referral_date <= {{ add_to_date('day', var('engagement_window_days'), 'r.prison_exit_date') }})
+    where {{ within_window('c.triage_date', 'r.prison_exit_date', before=true) }}
+       or {{ within_window('c.referral_date', 'r.prison_exit_date', before=true) }}
 )
 
 select * from final

@@ -3,12 +3,17 @@
 -- be known (a three-of-four match or a late-recorded exit with a structured start in the
 -- window). Each year and type also has an England row (provider_role 'england', provider the
 -- England code): the national totals, counted once, not summed over providers.
--- Counted in two steps - first per release, then per provider or for England - so the tens
--- of millions of attributor-mismatch pairs are grouped, not counted distinct. Each per-release
--- step reads recording_issues itself (a relation read twice is held whole in memory) and
--- groups it in buckets of releases, one after another, so at scale 30 (hundreds of millions
--- of pairs) no grouping outgrows the memory limit.
+-- Counted in two steps - first per release, then per provider or for England - so problems
+-- are grouped, not counted distinct. Each per-release step reads recording_issues itself (a
+-- relation read twice is held whole in memory) and groups it in buckets of releases, one after
+-- another, so no grouping outgrows the memory limit. That was needed when problem 1 listed
+-- hundreds of millions of chance pairs at scale 30; since problem 1 lists only each other's
+-- only candidates (indicators.md s.2) the table is far smaller and the buckets are a safeguard.
 -- Problems tied to no release (release_id null) count as issues, never as releases.
+-- ambiguous_candidates: problem 1's candidate pairs that are not listed because the episode or
+-- the release has another candidate (int_recording_attributor_mismatch_candidates), counted
+-- per community provider and financial year of the exit; a provider with only ambiguous
+-- candidates in a year gets a row with no issues. 0 for the other types.
 {% set totals -%}
     cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
         count(release_id) as releases_affected,
@@ -37,14 +42,73 @@ with
 ),
 {% endfor %}
 
+ambiguous as (
+    select
+        {{ financial_year_label('prison_exit_date') }} as financial_year,
+        agency_code as provider,
+        count(*) as ambiguous_candidates
+    from {{ ref('int_recording_attributor_mismatch_candidates') }}
+    where not is_listed
+    group by {{ financial_year_label('prison_exit_date') }}, agency_code
+),
+
+by_provider_issues as (
+    select
+        financial_year,
+        provider_role,
+        provider,
+        issue_type,
+        {{ totals }},
+        0 as ambiguous_candidates
+    from per_provider_release
+    group by financial_year, provider_role, provider, issue_type
+    union all
+    select
+        financial_year,
+        'community' as provider_role,
+        provider,
+        'attributor_mismatch' as issue_type,
+        0 as issues,
+        0 as releases_affected,
+        0 as releases_would_engage,
+        ambiguous_candidates
+    from ambiguous
+),
+
+england_issues as (
+    select
+        financial_year,
+        issue_type,
+        {{ totals }},
+        0 as ambiguous_candidates
+    from per_england_release
+    group by financial_year, issue_type
+    union all
+    select
+        financial_year,
+        'attributor_mismatch' as issue_type,
+        0 as issues,
+        0 as releases_affected,
+        0 as releases_would_engage,
+        ambiguous_candidates
+    from ambiguous
+),
+
+{% set sums -%}
+    cast(sum(issues) as {{ dbt.type_bigint() }}) as issues,
+        cast(sum(releases_affected) as {{ dbt.type_bigint() }}) as releases_affected,
+        cast(sum(releases_would_engage) as {{ dbt.type_bigint() }}) as releases_would_engage,
+        cast(sum(ambiguous_candidates) as {{ dbt.type_bigint() }}) as ambiguous_candidates
+{%- endset %}
+
 by_provider as (
     select
         financial_year,
         provider_role,
         provider,
         issue_type,
-        {{ totals }}
-    from per_provider_release
+        {{ sums }}
+    from by_provider_issues
     group by financial_year, provider_role, provider, issue_type
 ),
 
@@ -54,8 +118,8 @@ england as (
         'england' as provider_role,
         '{{ var("england_code") }}' as provider,
         issue_type,
-        {{ totals }}
-    from per_england_release
+        {{ sums }}
+    from england_issues
     group by financial_year, issue_type
 ),
 
