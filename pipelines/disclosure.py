@@ -12,17 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-import yaml
-
-from pipelines.contract import PROJECT_DIR
+from pipelines.project import project_vars
 
 SUPPRESSED = "*"  # how a hidden count or value is shown in files and reports
-
-
-@cache
-def project_vars() -> dict:
-    """The vars of dbt_project.yml: where every rule parameter and label is declared."""
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 
 
 @dataclass(frozen=True)

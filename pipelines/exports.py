@@ -1,11 +1,13 @@
 """Files for people who receive files rather than query: the PRP breakdown tables (CSV and
-one Excel workbook) and the PHOF 2.16 tables (CSV), written from the open publication.
+one Excel workbook) and the PHOF 2.16 tables (CSV), written from the open tier; the partner
+tier's tables as CSV, written from the partner tier.
 
-Disclosure control is not done here: the publication's tables are already controlled, once,
-by the dbt models under models/publication/ (docs/disclosure.md). This module only formats:
-a hidden count (NULL in the publication) is shown as `*`, a value that is not a number is
-empty or `*` with its value note beside it, and rates are rounded for reading. Excel is
-written with xlsxwriter (DuckDB's excel extension downloads at run time)."""
+Disclosure control is not done here: the tiers' tables are already controlled, once, by the
+dbt models under models/publication/ (docs/disclosure.md). This module only formats: a value
+that is not a number (a hidden count, NULL in the tables) is an empty cell in a CSV with its
+value note beside it, `[c]` (hidden) or `[x]` (not available) in the workbook, and rates are
+rounded for reading. Excel is written with gptables (DuckDB's excel extension downloads at
+run time)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import duckdb
 import polars as pl
 
 from pipelines.contract import SEEDS_DIR
-from pipelines.disclosure import SUPPRESSED, project_vars, rules_from_project
+from pipelines.disclosure import project_vars, rules_from_project
+from pipelines.project import window_days
+from pipelines.reports import CONTACT_EMAIL, PUBLICATION_TITLE, PUBLISHER
 
 BREAKDOWN_SEED = "breakdown_variables"  # seeds/breakdown_variables.csv: variable, label, order
 
@@ -36,7 +40,7 @@ def variable_labels() -> dict[str, str]:
 @cache
 def outcome_labels() -> dict[str, str]:
     """The outcomes' titles; the engagement window from its dbt var."""
-    days = project_vars()["engagement_window_days"]
+    days = window_days()
     return {
         "engaged_within_21_days": f"Engaged in structured treatment within {days} days of release (PHOF 2.16 / C20)",
         "er_successful_outcome": "Enhanced RECONNECT successful outcome (need met or engaged at 12 months)",
@@ -58,13 +62,32 @@ PHOF_TABLES = {
             "trend_chi_square": 2,
         },
     },
+}
+PARTNER_TABLES = {
     "continuity_flows": {
         # each prison's named areas, then its "Other areas" row; then each area's "Other prisons" row
         "order": "period_type, period_start, estab_code nulls last, exit_la_code nulls last",
         "counts": ["releases", "engaged", "pending"],
         "rates": {"value_pct": 1},
     },
-}
+    "audit_attrition": {
+        "order": "period_type, period_start, geography_type, geography_code, split_type, split_value",
+        "counts": ["transferred", "referral_received", "appointment_offered", "engaged", "not_engaged",
+                   "referral_recording_gap", "appointment_recording_gap"],
+        "rates": {"engaged_pct": 1},
+    },
+    "recording_issues_summary": {
+        "order": "financial_year, provider_role, provider, issue_type",
+        "counts": ["issues", "releases_affected", "releases_would_engage", "ambiguous_candidates"],
+        "rates": {},
+    },
+    "er_outcomes_summary": {
+        "order": "site, priority_group, outcome",
+        "counts": ["n", "achieved", "pending", "not_known", "not_applicable", "site_referrals", "site_accepted",
+                   "site_released"],
+        "rates": {"value_pct": 1, "lower_ci95_pct": 1, "upper_ci95_pct": 1},
+    },
+}  # fmt: skip
 
 
 FINGERTIPS_COLUMNS = [
@@ -114,23 +137,14 @@ def _safe(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(pl.String).map_elements(neutralise, return_dtype=pl.String))
 
 
-def shown(df: pl.DataFrame, counts: list[str], rates: dict[str, int], note: str = "value_note") -> pl.DataFrame:
-    """Counts and rates as the text a reader sees: a hidden count is `*`; a rate is `*` when
-    it is hidden (its value note starts with the suppression note), empty when there is no
-    value for another reason (the value note says which), else rounded to its decimals."""
-    suppressed = pl.col(note).fill_null("").str.starts_with(rules_from_project().note("suppressed"))
+def shown(df: pl.DataFrame, counts: list[str], rates: dict[str, int]) -> pl.DataFrame:
+    """Counts and rates as the text a reader sees: a count as it is, a rate rounded to its
+    decimals, and a value that is not a number (hidden, or no value) empty, its row's value
+    note saying why."""
     return df.with_columns(
+        *(pl.col(c).cast(pl.String).fill_null("").alias(c) for c in counts),
         *(
-            pl.when(pl.col(c).is_null()).then(pl.lit(SUPPRESSED)).otherwise(pl.col(c).cast(pl.String)).alias(c)
-            for c in counts
-        ),
-        *(
-            pl.when(suppressed & pl.col(r).is_null())
-            .then(pl.lit(SUPPRESSED))
-            .when(pl.col(r).is_null())
-            .then(pl.lit(""))
-            .otherwise(pl.col(r).round(d).map_elements(lambda v, d=d: f"{v:.{d}f}", return_dtype=pl.String))
-            .alias(r)
+            pl.col(r).round(d).map_elements(lambda v, d=d: f"{v:.{d}f}", return_dtype=pl.String).fill_null("").alias(r)
             for r, d in rates.items()
         ),
     )
@@ -160,9 +174,9 @@ def prp_tables(con) -> dict[tuple[str, bool], pl.DataFrame]:
     return tables
 
 
-def phof_tables(con) -> dict[str, pl.DataFrame]:
+def phof_tables(con, specs: dict | None = None) -> dict[str, pl.DataFrame]:
     tables = {}
-    for name, spec in PHOF_TABLES.items():
+    for name, spec in (specs or PHOF_TABLES).items():
         data = con.sql(f"select * from marts.{name} order by {spec['order']}").pl()
         tables[name] = shown(data, spec["counts"], spec["rates"])
     return tables
@@ -223,59 +237,22 @@ def fingertips_table(con) -> pl.DataFrame:
     )
 
 
-def _notes(vintage: str, min_count: int, rounding_base: int) -> list[tuple[str, str]]:
-    return [
-        (
-            "What this is",
-            "One-way health-inequality breakdowns of the main outcomes, as the NIHR Policy Research "
-            "Programme asks (Appendix A of the Enhanced RECONNECT evaluation call).",
-        ),
-        ("Outcome mean", "The proportion of people with the outcome (0 to 1)."),
-        ("Number of observations", "People in the category whose outcome is known (pending windows left out)."),
-        ("Variation", "The standard deviation of the outcome."),
-        (
-            "Adjusted",
-            "Directly age-and-sex standardised to the age band x sex structure of everyone with that "
-            "outcome; shown with the same rounded number of observations as the unadjusted row.",
-        ),
-        (
-            f"Engaged within {project_vars()['engagement_window_days']} days",
-            "PHOF 2.16 / C20: released adults with a treatment need who started structured "
-            f"community treatment 0-{project_vars()['engagement_window_days']} days after leaving prison.",
-        ),
-        (
-            "Successful outcome",
-            "Enhanced RECONNECT: the first community healthcare appointment met the need, or the "
-            "person was engaged with services 9-12 months after release.",
-        ),
-        (
-            "Disclosure control",
-            f"Below national level, counts of 1-{min_count - 1} are shown as *, other counts "
-            f"are rounded to the nearest {rounding_base}, and where one cell of a variable is suppressed "
-            "the next smallest is suppressed too. Unadjusted means, intervals and standard deviations "
-            "are computed from the rounded counts, so they reveal nothing the rounded counts do not.",
-        ),
-        ("*", "Suppressed: small numbers. Every cell that is not a number has a value note saying why."),
-        ("Period and data vintage", vintage),
-        ("Produced", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC") + " by the continuity pipeline"),
-    ]
-
-
-WIDE_COLUMNS = {  # header: (column of the wide table, number format)
+WIDE_COLUMNS = {  # header: (column of the wide table, number format); rates as percentages, as PHOF shows them
     "Variable": ("variable", None),
     "Category": ("category", None),
     "Number of observations": ("n", "#,##0"),
-    "Outcome mean, unadjusted": ("mean", "0.000"),
-    "Lower 95% CI, unadjusted": ("lower_ci95", "0.000"),
-    "Upper 95% CI, unadjusted": ("upper_ci95", "0.000"),
-    "Outcome mean, adjusted": ("mean_adj", "0.000"),
-    "Lower 95% CI, adjusted": ("lower_ci95_adj", "0.000"),
-    "Upper 95% CI, adjusted": ("upper_ci95_adj", "0.000"),
+    "Outcome mean, unadjusted (%)": ("mean", "0.0%"),
+    "Lower 95% CI, unadjusted (%)": ("lower_ci95", "0.0%"),
+    "Upper 95% CI, unadjusted (%)": ("upper_ci95", "0.0%"),
+    "Outcome mean, adjusted (%)": ("mean_adj", "0.0%"),
+    "Lower 95% CI, adjusted (%)": ("lower_ci95_adj", "0.0%"),
+    "Upper 95% CI, adjusted (%)": ("upper_ci95_adj", "0.0%"),
     "Variation (SD, unadjusted)": ("sd", "0.000"),
     "Value note": ("value_note", None),
 }
-HEADER_ROW = 6  # rows above it: title, period and source, legend, synthetic note, group labels
+ADJUSTED = {"mean_adj", "lower_ci95_adj", "upper_ci95_adj"}  # read with the adjusted row's value note
 SYNTHETIC_NOTE = "Synthetic data - not real statistics"
+HIDDEN, MISSING, NO_NOTE = "[c]", "[x]", "None"  # Analysis Function symbols; a row with no value note
 
 
 def prp_wide(con) -> dict[str, pl.DataFrame]:
@@ -311,110 +288,200 @@ def prp_wide(con) -> dict[str, pl.DataFrame]:
     return {o: wide.filter(pl.col("outcome") == o).sort(["_order", "category"]) for o in outcomes}
 
 
-def _cell(sheet, row: int, col: int, value, number_format, hidden: bool) -> None:
-    """Numbers as numbers (with a number format); a hidden value as `*`, a missing one empty."""
-    if value is None:
-        if hidden:
-            sheet.write_string(row, col, SUPPRESSED)
-        return
-    if number_format is None:
-        sheet.write_string(row, col, str(neutralise(value)))
-    else:
-        sheet.write_number(row, col, float(value), number_format)
+def _hidden(value, note: str | None, column: str) -> bool:
+    """A NULL cell the publication hides (its value note says so; pipelines/reports/tiers.py)."""
+    from pipelines.reports.tiers import is_hidden
+
+    return is_hidden(value, note, column)
 
 
-def _legend(min_count: int, rounding_base: int) -> str:
-    """The legend every sheet carries, from the disclosure rules as declared."""
-    return (
-        f"* = suppressed (small numbers: counts of 1-{min_count - 1}); other counts rounded to the nearest "
-        f"{rounding_base}. Means are proportions (0 to 1) with 95% confidence intervals. An empty cell has "
-        "its reason in the Value note column. More in the Notes sheet."
+def _sheet_frame(table: pl.DataFrame):
+    """One outcome's table as the sheet shows it: numbers as numbers, [c] for a hidden value,
+    [x] for one missing for another reason (the value note says why)."""
+    import pandas as pd
+
+    rows = []
+    for row in table.iter_rows(named=True):
+        out = {}
+        for header, (column, number_format) in WIDE_COLUMNS.items():
+            value = row[column]
+            if number_format is None:
+                empty = NO_NOTE if column == "value_note" else ""
+                out[header] = neutralise(value) if value not in (None, "") else empty
+                continue
+            note = row["value_note_adj"] if column in ADJUSTED else row["value_note"]
+            source = column.removesuffix("_adj") if column in ADJUSTED else column
+            if value is None:
+                out[header] = HIDDEN if _hidden(value, note, source) else MISSING
+            else:
+                out[header] = float(value) if number_format != "#,##0" else int(value)
+        rows.append(out)
+    return pd.DataFrame(rows, columns=list(WIDE_COLUMNS), dtype=object)
+
+
+def _notes_table(vintage: str, rules, context: dict):
+    """The Notes sheet: every note the tables refer to, in order."""
+    import pandas as pd
+
+    days = window_days()
+    rounding = (
+        f" Other counts below England are rounded to the nearest {rules.rounding_base}, and unadjusted means, "
+        "intervals and standard deviations are computed from the rounded counts."
+        if rules.rounding_base > 1
+        else " Every other count is exact."
+    )
+    notes = [
+        ("outcome", f"Engaged within {days} days (PHOF C20, formerly 2.16): released adults with a treatment need "
+                    f"who started structured community treatment 0 to {days} days after leaving prison. Enhanced "
+                    "RECONNECT successful outcome: the first community healthcare appointment met the need, or the "
+                    "person was engaged with services 9 to 12 months after release."),
+        ("mean", "Outcome mean: the percentage of people in the category with the outcome, with its 95% "
+                 "confidence interval (Wilson). Variation: the standard deviation of the outcome (0 to 1)."),
+        ("observations", "Number of observations: people in the category whose outcome is known (releases whose "
+                         "window has not closed are left out)."),
+        ("adjusted", "Adjusted: directly age-and-sex standardised to the age band by sex structure of everyone "
+                     "with that outcome; shown with the same number of observations as the unadjusted row."),
+        ("disclosure", f"[c] = confidential: hidden to protect people's privacy. Counts of 1 to "
+                       f"{rules.min_count - 1}, and cells that would reveal them, are hidden.{rounding} [x] = not "
+                       "available for another reason. Every cell that is not a number has a value note saying why."),
+        ("source", f"{context['period']} {vintage} {context['citation']}".strip()),
+    ]  # fmt: skip
+    return pd.DataFrame(notes, columns=["Note reference", "Note text"])
+
+
+def _tables(tables: dict, context: dict, synthetic: list[str]) -> dict:
+    """One GPTable per outcome: title, instructions, legend, source and scope above the table."""
+    import gptables as gpt
+
+    sheets = {}
+    for number, (outcome, table) in enumerate(tables.items(), start=1):
+        frame = _sheet_frame(table)
+        formats = [{"column": {"columns": [h for h, (_, f) in WIDE_COLUMNS.items() if f == fmt],
+                               "format": {"num_format": fmt}}} for fmt in ("#,##0", "0.0%", "0.000")]  # fmt: skip
+        sheets[outcome[:31]] = gpt.GPTable(
+            table=frame,
+            table_name=f"table_{number}_{outcome}"[:250],
+            title=f"Table {number}: {outcome_labels().get(outcome, outcome)}, by group $$outcome$$",
+            subtitles=[*synthetic, context["period"] + " $$source$$"],
+            instructions="This worksheet contains one table. Some cells refer to notes, which are on the Notes "
+            "worksheet.",
+            legend=[
+                "[c] = confidential: hidden to protect privacy $$disclosure$$",
+                "[x] = not available (the value note says why)",
+            ],  # fmt: skip
+            source=context["citation"],
+            scope="Rates are percentages with 95% confidence intervals; adjusted rates are age-sex standardised "
+            "$$mean$$ $$adjusted$$ $$observations$$",
+            index_columns={2: 0},
+            additional_formatting=formats,
+        )
+    return sheets
+
+
+def _cover(vintage: str, context: dict, synthetic: list[str]):
+    """The cover sheet: what the workbook is, the period, the symbols, a citable source, a contact."""
+    import gptables as gpt
+
+    return gpt.Cover(
+        title=f"{context['title']}: inequality breakdowns",
+        intro=[
+            *synthetic,
+            "One-way health-inequality breakdowns of the main outcomes (engagement in treatment "
+            "after prison, Enhanced RECONNECT success), as the NIHR Policy Research Programme asks.",
+            context["period"],
+        ],  # fmt: skip
+        about=[
+            f"[c] = confidential: hidden to protect privacy. [x] = not available. Rates are percentages with 95% "
+            f"confidence intervals. The Notes sheet says more. {vintage}",
+            context["citation"],
+        ],  # fmt: skip
+        contact=[context["publisher"], context["contact"]] if context["contact"] else [context["publisher"]],
+        width=100,
     )
 
 
-def _sheet_head(sheet, styles: dict, outcome: str, context: dict) -> None:
-    """Title, period and source, legend, synthetic warning, then the two header rows."""
-    last = len(WIDE_COLUMNS) - 1  # text rows merged across the table and wrapped: the print stays one page wide
-    sheet.write_string(0, 0, outcome_labels().get(outcome, outcome), styles["title"])
-    sheet.merge_range(1, 0, 1, last, f"{context['period']} {context['source']}", styles["wrap"])
-    sheet.merge_range(2, 0, 2, last, context["legend"], styles["wrap"])
-    sheet.set_row(1, 48)
-    sheet.set_row(2, 32)
-    if context["synthetic"]:
-        sheet.write_string(3, 0, SYNTHETIC_NOTE, styles["warn"])
-    sheet.merge_range(HEADER_ROW - 1, 3, HEADER_ROW - 1, 5, "Unadjusted", styles["group"])
-    sheet.merge_range(HEADER_ROW - 1, 6, HEADER_ROW - 1, 8, "Adjusted (directly age-sex standardised)", styles["group"])
-    for col, name in enumerate(WIDE_COLUMNS):
-        sheet.write_string(HEADER_ROW, col, name, styles["header"])
+def _workbook(path: Path, tables: dict, vintage: str, rules, context: dict) -> None:
+    """The PRP workbook to the Analysis Function's spreadsheet standard, written with
+    gptables (the Analysis Function's own library): a cover sheet, a contents sheet, a notes
+    sheet, then one table per sheet as an Excel table; no merged cells; [c] for a hidden
+    value with its legend; rates as percentages; a citable source on every sheet."""
+    import gptables as gpt
 
+    synthetic = [SYNTHETIC_NOTE] if context["synthetic"] else []
+    sheets = _tables(tables, context, synthetic)
+    cover = _cover(vintage, context, synthetic)
+    import warnings
 
-def _sheet_setup(sheet, context: dict) -> None:
-    """Frozen headers, widths, and a print setup: A4 landscape, one page wide, headers repeated."""
-    sheet.freeze_panes(HEADER_ROW + 1, 2)
-    sheet.set_column(0, 0, 26)
-    sheet.set_column(1, 1, 34)
-    sheet.set_column(2, 9, 14)
-    sheet.set_column(10, 10, 40)
-    sheet.set_row(HEADER_ROW, 45)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(HEADER_ROW - 1, HEADER_ROW)
-    warn = f'&L&"-,Bold"&KDA291C{SYNTHETIC_NOTE}' if context["synthetic"] else ""
-    sheet.set_header(warn)
-    sheet.set_footer("&L" + context["legend_short"] + "&RPage &P of &N")
-
-
-def _write_sheet(workbook, styles: dict, outcome: str, table: pl.DataFrame, context: dict) -> None:
-    """One outcome: numbers as numbers, `*` for a hidden one, its print setup."""
-    sheet = workbook.add_worksheet(outcome[:31])
-    _sheet_head(sheet, styles, outcome, context)
-    suppressed = context["suppressed_note"]
-    for r, row in enumerate(table.iter_rows(named=True), start=HEADER_ROW + 1):
-        hidden = (row["value_note"] or "").startswith(suppressed)
-        for col, (column, number_format) in enumerate(WIDE_COLUMNS.values()):
-            fmt = styles["formats"].get(number_format) if number_format else None
-            _cell(sheet, r, col, row[column], fmt if number_format else None, hidden and number_format is not None)
-    _sheet_setup(sheet, context)
-
-
-def _write_workbook(path: Path, tables: dict, vintage: str, min_count: int, rounding_base: int,
-                    context: dict | None = None) -> None:  # fmt: skip
-    """The PRP workbook: a sheet per outcome, adjusted beside unadjusted, and a Notes sheet;
-    every sheet states the period and source and carries the legend (and the synthetic note)."""
-    import xlsxwriter
-
-    context = {"period": "", "source": f"Source: open publication ({vintage}).", "synthetic": False} | (context or {})
-    context |= {"legend": _legend(min_count, rounding_base), "suppressed_note": rules_from_project().note("suppressed"),
-                "legend_short": f"* = suppressed (small numbers). {context['source']}"[:200]}  # fmt: skip
-    workbook = xlsxwriter.Workbook(str(path))
-    styles = {
-        "title": workbook.add_format({"bold": True, "font_size": 13}),
-        "warn": workbook.add_format({"bold": True, "font_color": "#DA291C", "font_size": 12}),
-        "group": workbook.add_format({"bold": True, "align": "center", "bottom": 1}),
-        "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
-        "header": workbook.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1}),
-        "formats": {f: workbook.add_format({"num_format": f}) for f in ("#,##0", "0.000")},
-    }
-    for outcome, table in tables.items():
-        _write_sheet(workbook, styles, outcome, table, context)
-    notes = workbook.add_worksheet("Notes")
-    notes.set_column(0, 0, 26)
-    notes.set_column(1, 1, 100)
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    rows = [("Legend", context["legend"]), ("Period", context["period"]), ("Source", context["source"])]
-    if context["synthetic"]:
-        rows.insert(0, ("Synthetic data", SYNTHETIC_NOTE))
-    for r, (name, text) in enumerate(rows + _notes(vintage, min_count, rounding_base)):
-        notes.write_string(r, 0, name, workbook.add_format({"bold": True, "valign": "top"}))
-        notes.write_string(r, 1, text, wrap)
-    notes.set_landscape()
-    notes.fit_to_pages(1, 0)
+    notes = _notes_table(vintage, rules, context)
+    with warnings.catch_warnings():  # gptables warns of empty cells: the tables have none
+        warnings.simplefilter("ignore")
+        workbook = gpt.produce_workbook(
+            filename=str(path),
+            sheets=sheets,
+            cover=cover,
+            contentsheet_options={"subtitles": synthetic} if synthetic else None,
+            notes_table=notes,
+            notesheet_options={"title": "Notes" + (f" ({SYNTHETIC_NOTE})" if synthetic else "")},
+            auto_width={label: False for label in sheets} | {"Notes": False},
+        )
+    _lay_out(workbook, cover, notes, sheets)
+    for sheet in workbook.worksheets():
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.fit_to_pages(1, 0)
+        sheet.set_footer(f"&L{context['title'][:120]}&RPage &P of &N")
+        if synthetic:
+            sheet.set_header(f'&L&"-,Bold"{SYNTHETIC_NOTE}')
     workbook.close()
 
 
-def _context(con, published: Path, vintage: str) -> dict:
-    """Period, source and the synthetic flag of a publication, for every sheet."""
+NOTE_WIDTH, COVER_WIDTH = 100, 100  # characters: the Notes sheet's text column and the cover's
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines a wrapped cell of `width` characters needs for `text` (Arial 12 runs a little wider)."""
+    import math
+
+    return max(1, math.ceil(len(text) * 1.1 / width))
+
+
+def _lay_out(workbook, cover, notes, sheets: dict) -> None:
+    """Widths, wrapped rows' heights and frozen headers, so nothing prints over anything: a
+    spreadsheet program keeps a row's height as written, and text wrapped in a row too short
+    for it overprints the next row. gptables lays its sheets out in a fixed order (the cover:
+    title, then each heading and its lines; the Notes sheet: title, instructions, header, one
+    row per note in the order the tables refer to them)."""
+    line = 16  # points a line of Arial 12 needs
+    sheet = workbook.get_worksheet_by_name(cover.cover_label)
+    row = 1  # the title is row 0
+    for items in (cover.intro, cover.about, cover.contact):
+        row += 1  # the section's heading
+        for item in items or []:
+            sheet.set_row(row, line * _lines(str(item), COVER_WIDTH))
+            row += 1
+    sheet = workbook.get_worksheet_by_name("Notes")
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 1, NOTE_WIDTH, workbook.add_format({"text_wrap": True, "valign": "top", "font_size": 12,
+                                                            "font_name": "Arial"}))  # fmt: skip
+    texts = dict(zip(notes["Note reference"], notes["Note text"], strict=True))
+    for i, ref in enumerate(workbook._annotations):
+        sheet.set_row(3 + i, line * _lines(texts.get(ref, ""), NOTE_WIDTH))
+    widths = [28, 42, 14, 14, 14, 14, 14, 14, 14, 14, 40]  # the longest category fits on one line
+    for label, table in sheets.items():
+        sheet = workbook.get_worksheet_by_name(label)
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+        header = table.data_range[0]
+        sheet.set_row(header, 3 * line)  # headers wrap onto three lines
+        sheet.freeze_panes(header + 1, 2)  # headers stay in view
+        for r, note in enumerate(table.table["Value note"], start=header + 1):
+            if len(str(note)) > widths[-1]:
+                sheet.set_row(r, line * _lines(str(note), widths[-1]))
+        sheet.repeat_rows(header)
+
+
+def _context(con, published: Path, vintage: str, publisher: str, title: str, contact: str) -> dict:
+    """Period, citable source, publisher and the synthetic flag of a publication, for every sheet."""
     first, last = con.sql(
         "select min(period_start), max(period_end) from marts.phof_c20 "
         "where geography_type = 'england' and period_type = 'financial_year'"
@@ -422,6 +489,7 @@ def _context(con, published: Path, vintage: str) -> dict:
     notes_path = published / "notes.json"
     notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
     stamp = notes.get("published_at", "")
+    when = datetime.strptime(stamp[:8], "%Y%m%d").date() if stamp else datetime.now(UTC).date()
     period = (
         f"Period: releases from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}, all years pooled."
         if first
@@ -429,14 +497,19 @@ def _context(con, published: Path, vintage: str) -> dict:
     )
     return {
         "period": period,
-        "source": f"Source: open publication {stamp} (table inequality_breakdowns). {vintage}".replace("  ", " "),
+        "citation": f"Source: {title}, {publisher}, published {when.day} {when:%B %Y} (table inequality_breakdowns).",
+        "publisher": publisher,
+        "title": title,
+        "contact": f"Email: {contact}" if contact else "",
         "synthetic": bool(notes.get("synthetic")),
     }
 
 
-def write_exports(published: Path, exports: Path, vintage: str) -> Path:
+def write_exports(published: Path, exports: Path, vintage: str, *, publisher: str = PUBLISHER,
+                  publication_title: str = PUBLICATION_TITLE, contact_email: str = CONTACT_EMAIL) -> Path:  # fmt: skip
     """Write every export of an open publication folder into `exports` (a new folder inside
-    the publication being built: pipelines/publish.py swaps it in with the marts)."""
+    the publication being built: pipelines/publish.py swaps it in with the marts). The
+    organisation's details go on the workbook's cover and every sheet's source."""
     rules = rules_from_project()
     (exports / "prp").mkdir(parents=True)
     (exports / "phof").mkdir()
@@ -444,17 +517,39 @@ def write_exports(published: Path, exports: Path, vintage: str) -> Path:
     try:
         prp = prp_tables(con)
         wide = prp_wide(con)
-        context = _context(con, published, vintage)
+        context = _context(con, published, vintage, publisher, publication_title, contact_email)
         phof = phof_tables(con)
         fingertips = fingertips_table(con)
     finally:
         con.close()
     for (outcome, adjusted), table in prp.items():
         _safe(table).write_csv(exports / "prp" / f"{outcome}_{'adjusted' if adjusted else 'unadjusted'}.csv")
-    _write_workbook(
-        exports / "prp" / "inequality_breakdowns.xlsx", wide, vintage, rules.min_count, rules.rounding_base, context
-    )
+    _workbook(exports / "prp" / "inequality_breakdowns.xlsx", wide, vintage, rules, context)
     for name, table in phof.items():
         _safe(table).write_csv(exports / "phof" / f"{name}.csv")
     _safe(fingertips).write_csv(exports / "phof" / "phof_c20_fingertips.csv")
+    return exports
+
+
+def write_partner_exports(partner: Path, exports: Path) -> Path:
+    """Every table of a partner-tier folder as CSV into `exports` (inside the partner folder
+    being built): for partners who receive files rather than query."""
+    from pipelines.publish import PARTNER_NAME
+
+    exports.mkdir(parents=True)
+    con = duckdb.connect()
+    try:
+        path = str(partner / PARTNER_NAME).replace("'", "''")
+        con.execute(f"attach '{path}' as marts (read_only)")  # every table as marts.<table>
+        present = {
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'marts'"
+            ).fetchall()
+        }
+        tables = phof_tables(con, {name: spec for name, spec in PARTNER_TABLES.items() if name in present})
+    finally:
+        con.close()
+    for name, table in tables.items():
+        _safe(table).write_csv(exports / f"{name}.csv")
     return exports

@@ -1,21 +1,26 @@
-"""Write-audit-publish in two tiers (indicators.md s.6), swapped in atomically as one whole:
+"""Write-audit-publish in three tiers (indicators.md s.6), swapped in atomically as one whole:
 a reader never sees half a publication, exports and reports can never disagree with the
 marts they came from, and a failed run changes nothing.
 
-    <output>/publications/<stamp>/open/          the open publication (group-readable, read-only)
+    <output>/publications/<stamp>/open/          the open tier, for anyone (group-readable, read-only)
         marts.duckdb                              the disclosure-controlled aggregate tables
                                                   (dbt schema `publication`), as marts.<table>
         parquet/<table>.parquet                   the same tables
         exports/prp/, exports/phof/               CSV and Excel for people who receive files
-        reports/                                  slide pack and easy-read summary
+        reports/                                  slide pack, local-area profiles, easy-read summary
         validation.html, validation.json          the validation report of the run
         notes.json                                what was published, when, and any accepted gate
-    <output>/publications/<stamp>/restricted/    record-level tables (owner only, 0600 in 0700)
+    <output>/publications/<stamp>/partner/       the partner tier, for named partners under a
+        partner_marts.duckdb, parquet/            data-sharing agreement (owner only, 0400 in 0700):
+        exports/, reports/                        the aggregate tables too fine for open release
+                                                  (dbt schema `partner`), their CSVs and slide pack
+    <output>/publications/<stamp>/restricted/    record-level tables (owner only, 0400 in 0700)
         restricted_marts.duckdb, parquet/          continuity_releases, recording_issues, er_outcomes
     <output>/current -> publications/<stamp>     the one link that changes, in one rename
     <output>/published  -> current/open          fixed links, so the familiar paths follow it
     <output>/exports    -> current/open/exports
     <output>/reports    -> current/open/reports
+    <output>/partner    -> current/partner
     <output>/restricted -> current/restricted
 """
 
@@ -32,10 +37,13 @@ from pathlib import Path
 import duckdb
 
 KEEP = 2  # publications kept: the current one and the one before
-OPEN_SCHEMA = "publication"  # dbt's disclosure-controlled layer (models/publication/)
+OPEN_SCHEMA = "publication"  # dbt's disclosure-controlled open tier (models/publication/open/)
+PARTNER_SCHEMA = "partner"  # dbt's disclosure-controlled partner tier (models/publication/partner/)
+PARTNER_NAME = "partner_marts.duckdb"
 RESTRICTED_TABLES = ("continuity_releases", "recording_issues", "er_outcomes")  # record-level marts
 RESTRICTED_NAME = "restricted_marts.duckdb"
 LINKS = {"published": "current/open", "exports": "current/open/exports", "reports": "current/open/reports"}
+LINKS["partner"] = "current/partner"
 LINKS["restricted"] = "current/restricted"
 
 OPEN_FILE, OPEN_DIR = 0o440, 0o750
@@ -47,6 +55,10 @@ Builder = Callable[[Path], None]
 
 def published_path(output: Path) -> Path:
     return output / "published"
+
+
+def partner_path(output: Path) -> Path:
+    return output / "partner"
 
 
 def restricted_path(output: Path) -> Path:
@@ -167,6 +179,10 @@ def _write_open(warehouse: Path, folder: Path, memory_limit: str | None = None) 
     return tables
 
 
+def _write_partner(warehouse: Path, folder: Path, memory_limit: str | None = None) -> list[str]:
+    return _copy_tables(warehouse, PARTNER_SCHEMA, None, folder / PARTNER_NAME, folder / "parquet", memory_limit)
+
+
 def _write_restricted(warehouse: Path, folder: Path, memory_limit: str | None = None) -> list[str]:
     tables = list(RESTRICTED_TABLES)
     return _copy_tables(
@@ -226,10 +242,11 @@ def _build(output: Path, fill: Callable[[Path, Path], list[str]], builders: list
     releases = output / "publications"
     releases.mkdir(exist_ok=True, mode=OPEN_DIR)
     building = releases / f".{stamp}.building"
-    open_dir, restricted_dir = building / "open", building / "restricted"
+    open_dir, partner_dir, restricted_dir = building / "open", building / "partner", building / "restricted"
     open_dir.mkdir(parents=True, mode=OPEN_DIR)
+    partner_dir.mkdir(mode=PRIVATE_DIR)
     restricted_dir.mkdir(mode=PRIVATE_DIR)
-    tables = fill(open_dir, restricted_dir)
+    tables = fill(open_dir, partner_dir, restricted_dir)
     # the notes first: every export and report states what it was made from (and if synthetic)
     (open_dir / "notes.json").write_text(
         json.dumps({"published_at": stamp, "tables": tables, **notes}, indent=1, default=str) + "\n"
@@ -237,6 +254,7 @@ def _build(output: Path, fill: Callable[[Path, Path], list[str]], builders: list
     for build in builders:
         build(open_dir)
     _seal(restricted_dir, stat.S_IRUSR, PRIVATE_DIR)
+    _seal(partner_dir, stat.S_IRUSR, PRIVATE_DIR)
     _seal(open_dir, OPEN_FILE, OPEN_DIR)
     building.chmod(OPEN_DIR)
     final = releases / stamp
@@ -254,12 +272,14 @@ def publish(
     notes: dict | None = None,
     memory_limit: str | None = None,
 ) -> Path:
-    """Build a whole new publication beside the old one (open marts, restricted marts,
-    validation report, then each builder: exports, reports), then point `current` at it.
-    memory_limit: the run's DuckDB memory limit for the copying connection."""
+    """Build a whole new publication beside the old one (open, partner and restricted marts,
+    validation report, then each builder: exports, reports, given the open folder; the partner
+    folder is beside it), then point `current` at it. memory_limit: the run's DuckDB memory
+    limit for the copying connection."""
 
-    def fill(open_dir: Path, restricted_dir: Path) -> list[str]:
+    def fill(open_dir: Path, partner_dir: Path, restricted_dir: Path) -> list[str]:
         tables = _write_open(warehouse, open_dir, memory_limit)
+        _write_partner(warehouse, partner_dir, memory_limit)
         _write_restricted(warehouse, restricted_dir, memory_limit)
         if report_folder is not None:
             for name in ("validation.html", "validation.json"):
@@ -277,9 +297,11 @@ def republish(output: Path, builders: list[Builder], notes: dict | None = None) 
     if not (current / "open" / "marts.duckdb").exists():
         raise RuntimeError(f"{output} holds no publication to rebuild the exports from")
 
-    def fill(open_dir: Path, restricted_dir: Path) -> list[str]:
+    def fill(open_dir: Path, partner_dir: Path, restricted_dir: Path) -> list[str]:
         for name in ("marts.duckdb", "parquet", "validation.html", "validation.json"):
             _copy_any(current / "open" / name, open_dir / name)
+        for name in (PARTNER_NAME, "parquet"):
+            _copy_any(current / "partner" / name, partner_dir / name)
         for path in (current / "restricted").iterdir():
             _copy_any(path, restricted_dir / path.name)
         previous = json.loads((current / "open" / "notes.json").read_text())

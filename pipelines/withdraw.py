@@ -57,14 +57,21 @@ def _find(con, file: str, table: str, where: str = "") -> tuple[str, str, str]:
     return rows[0]
 
 
-def withdraw(con, file: str, reason: str, who: str) -> Withdrawal:
+def withdraw(con, file: str, reason: str, who: str, lake: Path | None = None) -> Withdrawal:
+    """Withdraw a loaded file; with a `lake` (the raw rows are there: pipelines/lake.py) its
+    lake files are removed once the withdrawal is recorded."""
     if not reason.strip():
         raise WithdrawError("say why the file is withdrawn (--reason TEXT)")
     ensure_raw_schema(con)
     extract, source_file, sha = _find(con, file, "loaded_files")
     con.execute("begin transaction")
     try:
-        rows = con.execute(f"select count(*) from raw.{extract} where _file_sha256 = ?", [sha]).fetchall()[0][0]
+        count = (
+            "select coalesce(sum(rows_loaded), 0) from raw.loaded_files where file_sha256 = ?"
+            if lake is not None
+            else f"select count(*) from raw.{extract} where _file_sha256 = ?"
+        )
+        rows = con.execute(count, [sha]).fetchall()[0][0]
         con.execute(f"delete from raw.{extract} where _file_sha256 = ?", [sha])
         con.execute("delete from raw.quarantine where file_sha256 = ?", [sha])
         con.execute("delete from raw.loaded_files where file_sha256 = ?", [sha])
@@ -77,6 +84,10 @@ def withdraw(con, file: str, reason: str, who: str) -> Withdrawal:
         with contextlib.suppress(Exception):
             con.execute("rollback")
         raise
+    if lake is not None:
+        from pipelines.lake import files_of, remove
+
+        remove(files_of(lake, sha))
     return Withdrawal(extract, source_file, sha, rows)
 
 

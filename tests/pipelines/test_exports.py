@@ -85,13 +85,13 @@ def test_prp_csv_is_the_table_prp_asks_for_with_a_value_note(publication, tmp_pa
     out = write_exports(publication, tmp_path / "out", "Latest extract dates: ndtms_secure 2024-03-31")
     rows = read_csv(out / "prp" / "engaged_within_21_days_unadjusted.csv")
     assert rows[0] == ["Variable", "Category", "Outcome mean", "Number of observations", "Variation", "Value note"]
-    # figures as published, rounded for reading; a hidden cell is * with its note; a category
+    # figures as published, rounded for reading; a hidden cell is empty with its note; a category
     # that looks like a formula is neutralised
     assert rows[1:] == [
         ["Total", "All", "0.450", "118", "0.498", ""],
-        ["Sex", "Female", "*", "*", "*", SUPPRESSED],
+        ["Sex", "Female", "", "", "", SUPPRESSED],
         ["Sex", "Male", "0.400", "100", "0.492", ""],
-        ["Sex", "Not stated", "*", "*", "*", SUPPRESSED],
+        ["Sex", "Not stated", "", "", "", SUPPRESSED],
         ["Region", "'=HYPERLINK(1)", "0.458", "120", "0.500", ""],
     ]
     # n = 0: no value, not suppressed: empty with its note
@@ -99,41 +99,62 @@ def test_prp_csv_is_the_table_prp_asks_for_with_a_value_note(publication, tmp_pa
     assert er[2] == ["Sex", "Male", "", "0", "", "No one judged"]
 
 
-def test_workbook_has_numbers_intervals_adjusted_beside_unadjusted_a_legend_and_print_setup(publication, tmp_path):
-    out = write_exports(publication, tmp_path / "out", "Latest extract dates: ndtms_secure 2024-03-31")
+def _header_row(sheet) -> int:
+    return next(c.row for c in sheet["A"] if c.value == "Variable")
+
+
+def test_workbook_to_the_analysis_function_standard(publication, tmp_path):
+    out = write_exports(publication, tmp_path / "out", "Latest extract dates: ndtms_secure 2024-03-31",
+                        publisher="Test Team", publication_title="Test title", contact_email="t@example.org")  # fmt: skip
     book = openpyxl.load_workbook(out / "prp" / "inequality_breakdowns.xlsx")
-    assert book.sheetnames == ["engaged_within_21_days", "er_successful_outcome", "Notes"]
+    # a cover, contents and notes, then one table per sheet, each an Excel table; no merged cell anywhere
+    assert book.sheetnames == ["Cover", "Contents", "Notes", "engaged_within_21_days", "er_successful_outcome"]
+    assert all(not sheet.merged_cells.ranges for sheet in book.worksheets)
+    assert [list(book[n].tables) for n in book.sheetnames[1:]] == [
+        ["contents_table"],
+        ["notes_table"],
+        ["table_1_engaged_within_21_days"],
+        ["table_2_er_successful_outcome"],
+    ]
+    cover = [c for row in book["Cover"].iter_rows(values_only=True) for c in row if c]
+    assert cover[0] == "Test title: inequality breakdowns" and "Email: t@example.org" in cover
+    contents = [c for row in book["Contents"].iter_rows(values_only=True) for c in row if c]
+    assert "engaged_within_21_days" in contents and "er_successful_outcome" in contents
     sheet = book["engaged_within_21_days"]
-    # the period is the publication's England financial years (2023-04-01 to 2024-03-31), pooled
-    assert sheet["A2"].value.startswith("Period: releases from 1 April 2023 to 31 March 2024, all years pooled.")
-    assert "Latest extract dates: ndtms_secure 2024-03-31" in sheet["A2"].value
-    assert sheet["A3"].value.startswith("* = suppressed (small numbers: counts of 1-7)")
-    assert sheet["A4"].value is None  # no notes.json saying synthetic: no synthetic warning
-    assert [sheet["D6"].value, sheet["G6"].value] == ["Unadjusted", "Adjusted (directly age-sex standardised)"]
-    assert [c.value for c in sheet[7]] == [
+    texts = [c.value for c in sheet["A"] if isinstance(c.value, str)]
+    # a citable source: the publication's title, publisher and date; the legend of [c]
+    assert any(t.startswith("Source: Test title, Test Team, published ") for t in texts)
+    assert any(t.startswith("[c] = confidential") for t in texts)
+    assert any(t.startswith("Period: releases from 1 April 2023 to 31 March 2024, all years pooled.") for t in texts)
+    header = _header_row(sheet)
+    assert [c.value for c in sheet[header]] == [
         "Variable",
         "Category",
         "Number of observations",
-        "Outcome mean, unadjusted",
-        "Lower 95% CI, unadjusted",
-        "Upper 95% CI, unadjusted",
-        "Outcome mean, adjusted",
-        "Lower 95% CI, adjusted",
-        "Upper 95% CI, adjusted",
+        "Outcome mean, unadjusted (%)",
+        "Lower 95% CI, unadjusted (%)",
+        "Upper 95% CI, unadjusted (%)",
+        "Outcome mean, adjusted (%)",
+        "Lower 95% CI, adjusted (%)",
+        "Upper 95% CI, adjusted (%)",
         "Variation (SD, unadjusted)",
         "Value note",
     ]
-    # Male as published: n 100, crude 0.40 (0.31-0.50), adjusted 0.41 (0.31-0.50), sd 0.4924; numbers, not text
-    assert [c.value for c in sheet[10]][:10] == ["Sex", "Male", 100, 0.4, 0.31, 0.5, 0.41, 0.31, 0.5, 0.4924]
-    assert sheet["C10"].number_format == "#,##0" and sheet["D10"].number_format == "0.000"
-    assert [c.value for c in sheet[9]] == ["Sex", "Female", *["*"] * 8, SUPPRESSED]
-    assert sheet.freeze_panes == "C8"
-    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth in (None, 1)
-    assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToHeight == 0
-    notes = {r[0].value: r[1].value for r in book["Notes"].iter_rows()}
-    assert notes["Period and data vintage"] == "Latest extract dates: ndtms_secure 2024-03-31"
-    assert "counts of 1-7 are shown as *" in notes["Disclosure control"]
-    assert notes["Legend"] == sheet["A3"].value
+    rows = {(r[0].value, r[1].value): r for r in sheet.iter_rows(min_row=header + 1)}
+    # Male as published: n 100, crude 0.40 (0.31-0.50), adjusted 0.41 (0.31-0.50), sd 0.4924: the table's own
+    # numbers, shown as percentages (0.0%) as PHOF shows rates
+    male = rows[("Sex", "Male")]
+    assert [c.value for c in male][:10] == ["Sex", "Male", 100, 0.4, 0.31, 0.5, 0.41, 0.31, 0.5, 0.4924]
+    assert [c.number_format for c in male[2:10]] == ["#,##0", *["0.0%"] * 6, "0.000"]
+    # Female hidden: [c] in every figure, the note says why; Not stated has no adjusted row: [x]
+    assert [c.value for c in rows[("Sex", "Female")]] == ["Sex", "Female", *["[c]"] * 8, SUPPRESSED]
+    assert [c.value for c in rows[("Sex", "Not stated")]][6:9] == ["[x]"] * 3
+    assert rows[("Total", "All")][10].value == "None"  # a row with no note says so, never a blank cell
+    assert sheet.freeze_panes == f"C{header + 1}"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToHeight == 0
+    notes = [c for row in book["Notes"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any("Counts of 1 to 7, and cells that would reveal them, are hidden." in n for n in notes)
+    assert any("Latest extract dates: ndtms_secure 2024-03-31" in n for n in notes)
 
 
 def test_workbook_says_synthetic_on_every_sheet(publication, tmp_path):
@@ -142,26 +163,40 @@ def test_workbook_says_synthetic_on_every_sheet(publication, tmp_path):
     book = openpyxl.load_workbook(out / "prp" / "inequality_breakdowns.xlsx")
     for sheet in book.worksheets:
         cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None}
-        assert "Synthetic data - not real statistics" in cells, sheet.title
-        assert any(c.startswith("* = suppressed") for c in cells), sheet.title  # the legend too
-        assert any("20260101T000000Z" in c for c in cells), sheet.title  # the source
+        assert any("Synthetic data - not real statistics" in c for c in cells), sheet.title
+    table = {str(c) for row in book["engaged_within_21_days"].iter_rows(values_only=True) for c in row if c}
+    assert any("published 1 January 2026" in c for c in table)  # the source, dated from notes.json
 
 
 def test_phof_exports_show_the_publication_as_it_is(publication, tmp_path):
     out = write_exports(publication, tmp_path / "out", "v")
     rows = read_csv(out / "phof" / "phof_c20.csv")
     note = rows[0].index("value_note")
-    # England exact; Bradford's hidden pending is *; Leeds hidden whole; Wakefield has no
-    # releases: an empty value (not *) and the note that says why
+    # England exact; Bradford's hidden pending is empty; Leeds hidden whole; Wakefield has no
+    # releases: an empty value and the note that says why (a hidden count is empty too: the
+    # note tells the two apart)
     assert [r[4:10] + [r[note]] for r in rows[1:]] == [
         ["E92000001", "England", "160", "64", "5", "40.0", "Provisional: releases still pending"],
-        ["E08000032", "Bradford", "100", "40", "*", "40.0", f"Provisional: releases still pending; {SUPPRESSED}"],
-        ["E08000035", "Leeds", "*", "*", "0", "*", SUPPRESSED],
+        ["E08000032", "Bradford", "100", "40", "", "40.0", f"Provisional: releases still pending; {SUPPRESSED}"],
+        ["E08000035", "Leeds", "", "", "0", "", SUPPRESSED],
         ["E08000036", "Wakefield", "0", "0", "0", "", "No releases"],
     ]
-    flows = read_csv(out / "phof" / "continuity_flows.csv")
+    assert not (out / "phof" / "continuity_flows.csv").exists()  # a partner table
+
+
+def test_the_partner_flows_export_shows_the_partner_tier_as_it_is(publication, tmp_path):
+    import shutil
+
+    from pipelines.exports import write_partner_exports
+    from pipelines.publish import PARTNER_NAME
+
+    partner = tmp_path / "partner"
+    partner.mkdir()
+    shutil.copy(publication / "marts.duckdb", partner / PARTNER_NAME)  # the fixture's flows table
+    out = write_partner_exports(partner, tmp_path / "partner-exports")
+    flows = read_csv(out / "continuity_flows.csv")
     # each prison's named areas, then its Other areas row, then each area's Other prisons row;
-    # a hidden count is *, a rate rounded to 1 decimal (36.36 -> 36.4)
+    # a hidden count is empty, a rate rounded to 1 decimal (36.36 -> 36.4)
     assert [r[3:12] for r in flows] == [
         [
             "flow_type",
@@ -176,7 +211,7 @@ def test_phof_exports_show_the_publication_as_it_is(publication, tmp_path):
         ],
         ["pair", "LEI", "HMP Leeds", "E08000035", "Leeds", "55", "20", "10", "36.4"],
         ["other_areas", "LEI", "HMP Leeds", "", "Other areas", "15", "5", "0", "33.3"],
-        ["other_prisons", "", "Other prisons", "E08000035", "Leeds", "10", "*", "0", "*"],
+        ["other_prisons", "", "Other prisons", "E08000035", "Leeds", "10", "", "0", ""],
     ]
 
 
