@@ -1,83 +1,57 @@
-"""Reports people read, built from the open publication alone (`continuity report`):
+"""Reports people read (`continuity report`):
 
-- a slide pack, 16:9 (PPTX, and the same slides as one self-contained HTML file);
-- local-area profiles, one per local authority with releases (HTML each, one PDF for all);
-- an easy-read summary (HTML and PDF) after the Department of Health's guidance.
+- from the open tier (anyone): a slide pack, 16:9 (PPTX, and the same slides as one
+  self-contained HTML file); local-area profiles, one per local authority with releases (HTML
+  each, one PDF for all); an easy-read summary (HTML and PDF) after the Department of
+  Health's guidance;
+- from the partner tier, when its folder is given: a partner slide pack (prison-to-area
+  flows, where people are lost, recording problems by provider, Enhanced RECONNECT by site)
+  into the partner tier's own reports folder.
 
-Every figure comes from the open tier's disclosure-controlled tables (models/publication/):
-hidden counts are NULL there, rates are computed from rounded counts, and comparisons, trend
-labels, period labels and funnel positions are columns. Nothing here re-applies a rule. This
-package holds one module per part: the figures are gathered here, the slides in `slides`, the
-profiles in `profiles`, the easy-read in `easy_read`; every file is written by `render` from the
-templates in `templates/` and the charts of `charts`.
+Every figure is a cell of the publication's tables, read through `tiers` (the one module
+that knows where the tables are): a NULL count is hidden and its value note says why; rates,
+intervals, comparisons, trend labels, period labels and funnel positions are columns, never
+recomputed. This package holds one module per part: the figures are gathered in `data`, the
+labels, terms, publisher and provenance are in `labels`, the slides in `slides`, the profiles
+in `profiles`, the easy-read in `easy_read`; every file is written by `render` from the
+templates in `templates/` and the charts of `charts`. This module builds them all.
+
+The publishing organisation's details (name, the publication's title, a contact email and
+phone) are parameters of `build_reports`, with the defaults in `labels`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
-import polars as pl
-
-from pipelines.disclosure import Rules, project_vars, rules_from_project
+from pipelines.disclosure import Rules, rules_from_project
 from pipelines.reports import charts
+from pipelines.reports.data import gather, gather_partner
+from pipelines.reports.labels import (
+    BREAKDOWN_LABELS,
+    CONTACT_EMAIL,
+    CONTACT_PHONE,
+    OUTCOME_LABELS,
+    PUBLICATION_TITLE,
+    PUBLISHER,
+    SOURCES,
+    SYNTHETIC_NOTE,
+    TERMS,
+    Provenance,
+    Publisher,
+    is_provisional,
+    issue_labels,
+    read_provenance,
+    window_days,
+)
+from pipelines.reports.tiers import Tier, open_tier, partner_tier
 
-SYNTHETIC_NOTE = "Synthetic data - not real statistics"
-SOURCE = "Source: open publication of the continuity pipeline (NDTMS and nDelius extracts)"
-TERMS = {
-    "PHOF C20": "Public Health Outcomes Framework indicator C20 (formerly 2.16): continuity of care after prison.",
-    "NDTMS": "National Drug Treatment Monitoring System: the record of drug and alcohol treatment.",
-    "Enhanced RECONNECT (ER)": "NHS England's service that supports people with health needs as they leave prison.",
-    "TAIM": "Team Around the Individual Model: the worker and services who plan support together.",
-    "Confidence interval": "The range the true rate is likely to lie in (95% or 99.8% of the time).",
-    "Funnel plot": "Each area's rate against its size; areas outside the limits differ from England beyond chance.",
-}
-ISSUE_LABELS = {  # display names of the issue types of marts.recording_issues_summary
-    "attributor_mismatch": "Attributors do not match",
-    "missing_exit_data": "Prison exit not recorded",
-    "no_structured_intervention": "No structured intervention recorded",
-    "unclosed_community_episode": "Old community episode left open",
-    "exit_date_after_triage": "Exit date after community triage",
-}
-OUTCOME_LABELS = {  # display names of the outcomes of marts.er_outcomes_summary
-    "successful_outcome": "Successful outcome",
-    "first_healthcare_appointment": "First healthcare appointment",
-    "engaged_at_12_months": "Engaged at 12 months",
-    "treatment_within_3_weeks": "Treatment within 3 weeks",
-    "taim": "Plan made by the TAIM",
-}
-BREAKDOWN_LABELS = {"age_band": "Age", "sex": "Sex", "ethnic_group": "Ethnic group", "imd_quintile": "Deprivation"}
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """What a publication was made from (its notes.json), for every footer."""
-
-    produced: str
-    extract_date: str
-    synthetic: bool
-    published_at: str = ""
-
-    def footer(self) -> str:
-        return f"{SOURCE}. Data extracted to {self.extract_date}. Produced {self.produced}."
-
-
-def _long_date(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
-
-
-def read_provenance(published: Path) -> Provenance:
-    """notes.json of the open folder; a folder without one says so rather than guessing."""
-    path = published / "notes.json"
-    notes = json.loads(path.read_text()) if path.exists() else {}
-    stamp = notes.get("published_at", "")
-    produced = datetime.strptime(stamp[:8], "%Y%m%d").date() if stamp else datetime.now(UTC).date()
-    dates = [date.fromisoformat(d) for d in notes.get("latest_extract_dates", {}).values()]
-    extract = _long_date(max(dates)) if dates else "an unrecorded date"
-    return Provenance(_long_date(produced), extract, bool(notes.get("synthetic")), stamp)
+__all__ = [
+    "BREAKDOWN_LABELS", "CONTACT_EMAIL", "CONTACT_PHONE", "OUTCOME_LABELS", "PUBLICATION_TITLE", "PUBLISHER",
+    "SOURCES", "SYNTHETIC_NOTE", "TERMS", "Provenance", "Publisher", "Tier", "charts", "gather", "gather_partner",
+    "is_provisional", "issue_labels", "open_tier", "partner_tier", "read_provenance", "window_days",
+]  # fmt: skip
 
 
 @dataclass
@@ -90,90 +64,35 @@ class Slide:
     notes: str = ""  # speaker notes: the numbers behind the slide
 
 
-def _q(con, sql: str, *params) -> pl.DataFrame:
-    return con.sql(sql, params=list(params)).pl() if params else con.sql(sql).pl()
-
-
-def gather(con, rules: Rules) -> dict:
-    """The figures the reports show, read from the open tables as published."""
-    national = _q(
-        con,
-        "select period_start, period_end, period_label, numerator, denominator, pending, value_pct, lower_ci95_pct, "
-        "upper_ci95_pct, value_note, recent_trend from marts.phof_c20 where geography_type = 'england' "
-        "and period_type = 'financial_year' and denominator > 0 order by period_start",
-    )
-    latest = national["period_start"].max() if national.height else None
-    names = _q(con, "select distinct geography_code, geography_name from marts.phof_c20")
-    data = {"national": national, "latest": latest, "rules": rules, "names": dict(names.iter_rows())}
-    if latest is None:
-        return data
-    data["latest_label"] = national.row(-1, named=True)["period_label"]
-    data |= _sub_national(con, latest)
-    return data
-
-
-def _sub_national(con, latest) -> dict:
-    """Latest-year funnel, flows and attrition, and all-period problems, breakdowns and ER."""
-    return {
-        "las": _q(
-            con,
-            "select * from marts.phof_c20_funnel where geography_type = 'local_authority' "
-            "and period_type = 'financial_year' and period_start = ? and value_pct is not null",
-            latest,
-        ),
-        "flows": _q(
-            con,
-            "select estab_code, exit_la_code, releases, value_pct from marts.continuity_flows "
-            "where period_type = 'financial_year' and period_start = ? and value_pct is not null "
-            "and flow_type = 'pair' order by releases desc, estab_code, exit_la_code limit 10",
-            latest,
-        ),
-        "funnel": _q(
-            con,
-            "select * from marts.audit_attrition where geography_type = 'england' "
-            "and period_type = 'financial_year' and period_start = ?",
-            latest,
-        ),
-        "problems": _q(
-            con,
-            "select issue_type, sum(issues) as n, sum(releases_would_engage) as would_engage "
-            "from marts.recording_issues_summary where provider_role = 'england' group by issue_type order by n desc",
-        ),
-        "inequality": _q(
-            con,
-            "select variable, category, n, mean, lower_ci95, upper_ci95 from marts.inequality_breakdowns "
-            "where outcome = 'engaged_within_21_days' and not adjusted and mean is not null "
-            "and variable in ('total', 'age_band', 'sex', 'ethnic_group', 'imd_quintile') order by variable, category",
-        ),
-        "er": _q(
-            con,
-            "select site, delivery_model, outcome, n, value_pct, lower_ci95_pct, upper_ci95_pct "
-            "from marts.er_outcomes_summary where priority_group = 'all' and value_pct is not null "
-            "order by site, outcome",
-        ),
-    }
-
-
-def window_days() -> int:
-    """The engagement window, as dbt declares it (dbt_project.yml)."""
-    return int(project_vars()["engagement_window_days"])
-
-
-def is_provisional(note: str | None, rules: Rules) -> bool:
-    """A period the publication marks provisional (its value note says so)."""
-    notes = (rules.value_notes.get(k) for k in ("provisional", "all_pending", "partial_period"))
-    return any(n and n in (note or "") for n in notes)
-
-
 def build_slides(data: dict) -> list[Slide]:
-    """The slide pack's slides, in order; each builder returns nothing when its table is empty."""
+    """The open slide pack's slides, in order; each builder returns nothing when its table is empty."""
     from pipelines.reports import slides as s
 
     slides = [s.title_slide(data), s.terms_slide()]
     if data["latest"] is None:
-        slides.append(Slide("No judged releases yet", "The publication holds no release whose window has closed."))
+        slides.append(
+            Slide(
+                "No national figure to show yet",
+                "The publication shows no financial year for England: no release's 21-day window has closed, "
+                "or too few have for the figure to be shown (numbers below 8 are hidden).",
+            )
+        )
         return slides
-    for builder in (s.national, s.funnel, s.flows, s.attrition, s.problems, s.inequality, s.er):
+    for builder in (s.national, s.waits, s.funnel, s.problems, s.inequality):
+        slide = builder(data)
+        if slide is not None:
+            slides.append(slide)
+    return slides
+
+
+def build_partner_slides(data: dict) -> list[Slide]:
+    """The partner slide pack's slides, in order; a slide whose table the tier lacks is left out."""
+    from pipelines.reports import slides as s
+
+    slides = [s.partner_title_slide(data)]
+    if data["latest"] is None:
+        return slides
+    for builder in (s.flows, s.attrition, s.provider_problems, s.er):
         slide = builder(data)
         if slide is not None:
             slides.append(slide)
@@ -188,6 +107,7 @@ REPORT_FILES = {
     "profiles_pdf": "local_area_profiles.pdf",
     "profiles_index": "local_area_profiles.html",
 }
+PARTNER_FILES = {"slides": "partner_slides.pptx", "slides_html": "partner_slides.html"}
 PROFILE_FOLDER = "profiles"
 OWNER_MARK = ".continuity-reports"  # a folder holding this was made by build_reports
 
@@ -207,28 +127,63 @@ def claim_folder(out: Path) -> None:
     (out / OWNER_MARK).write_text("Reports written by `continuity report`; rewritten on each call.\n")
 
 
-def build_reports(published: Path, out: Path, rules: Rules | None = None) -> dict[str, Path]:
+def build_reports(
+    published: Path,
+    out: Path,
+    rules: Rules | None = None,
+    partner: Path | None = None,
+    partner_out: Path | None = None,
+    *,
+    publisher: str = PUBLISHER,
+    publication_title: str = PUBLICATION_TITLE,
+    contact_email: str = CONTACT_EMAIL,
+    contact_phone: str = CONTACT_PHONE,
+) -> dict[str, Path]:
     """Write the slide pack, the local-area profiles and the easy-read summary of an open
-    publication into `out`: each file written beside its final name and renamed over it."""
+    publication (`published`, the open tier's folder) into `out`; with `partner` (the partner
+    tier's folder), the partner slide pack into `partner_out` (default: its `reports`
+    folder). Each file is written beside its final name and renamed over it. The
+    organisation's details go on every footer, cover and document property."""
     from pipelines.reports import easy_read, profiles, render
 
     rules = rules or rules_from_project()
+    partner_out = partner_out or (partner / "reports" if partner is not None else None)
     claim_folder(out)  # refuse a foreign folder before reading anything
+    if partner_out is not None:
+        claim_folder(partner_out)
     charts.setup()
-    provenance = read_provenance(published)
-    con = duckdb.connect(str(published / "marts.duckdb"), read_only=True)
-    try:
-        data = gather(con, rules)
-        areas = profiles.gather_profiles(con, rules)
-    finally:
-        con.close()
+    org = Publisher(publisher, publication_title, contact_email, contact_phone)
+    provenance = read_provenance(published, org)
+    with open_tier(published) as tier:
+        data = gather(tier, rules)
+        areas = profiles.gather_profiles(tier, rules)
     building = {key: out / f".{name}.building" for key, name in REPORT_FILES.items()}
     slides = build_slides(data)
-    render.write_pptx(slides, building["slides"], provenance)
-    render.write_html_slides(slides, building["slides_html"], provenance)
+    title = f"{org.title}: slide pack"
+    render.write_pptx(slides, building["slides"], provenance, title)
+    render.write_html_slides(slides, building["slides_html"], provenance, title)
     pages = easy_read.easy_read_pages(data, provenance)
     render.write_easy_read(pages, building["easy_read"], building["easy_read_pdf"], provenance)
     profiles.write_profiles(areas, out / PROFILE_FOLDER, building, provenance)
     for key, name in REPORT_FILES.items():
         building[key].replace(out / name)
-    return {key: out / name for key, name in REPORT_FILES.items()} | {"profiles": out / PROFILE_FOLDER}
+    written = {key: out / name for key, name in REPORT_FILES.items()} | {"profiles": out / PROFILE_FOLDER}
+    if partner is not None:
+        written |= _partner_reports(partner, partner_out, rules, data, provenance)
+    return written
+
+
+def _partner_reports(partner: Path, out: Path, rules: Rules, data: dict, provenance: Provenance) -> dict[str, Path]:
+    """The partner slide pack (PPTX and HTML) from the partner tier, into `out`."""
+    from pipelines.reports import render
+
+    with partner_tier(partner) as tier:
+        figures = gather_partner(tier, rules, data["latest"], data.get("latest_label", ""))
+    slides = build_partner_slides(figures)
+    title = f"{provenance.publisher.title}: partner slide pack"
+    building = {key: out / f".{name}.building" for key, name in PARTNER_FILES.items()}
+    render.write_pptx(slides, building["slides"], provenance, title, partner=True)
+    render.write_html_slides(slides, building["slides_html"], provenance, title, partner=True)
+    for key, name in PARTNER_FILES.items():
+        building[key].replace(out / name)
+    return {f"partner_{key}": out / name for key, name in PARTNER_FILES.items()}

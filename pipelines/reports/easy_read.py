@@ -13,6 +13,21 @@ from pipelines.reports import Provenance, charts, is_provisional, window_days
 
 MAX_WORDS = 15
 MAX_PAGES = 12
+NBSP = "\u00a0"  # joins the parts of a phone number, so a line never breaks inside one
+FRANK = NBSP.join(["0300", "123", "6600"])
+
+
+def phone(number: str) -> str:
+    """A phone number whose parts never break across lines."""
+    return NBSP.join(number.split())
+
+
+def footer(provenance: Provenance) -> str:
+    """The footer in plain words: who made it, when, and from what (no acronyms)."""
+    return (
+        f"Made by the {provenance.publisher.name} on {provenance.produced}. The numbers come from records of drug "
+        f"and alcohol treatment and of people leaving prison, up to {provenance.extract_date}."
+    )
 
 
 @dataclass
@@ -94,8 +109,9 @@ def _inreach_page(data: dict) -> list[Page]:
 
 def _fixed_pages(provenance: Provenance) -> list[Page]:
     """Records, what to do, where to get help, who made it: pages with no number but dates."""
+    org = provenance.publisher
     made = [
-        "The continuity of care data team made this report.",
+        f"The {org.name} made this report.",
         f"We made it on {provenance.produced}.",
         f"The numbers come from records up to {provenance.extract_date}.",
     ]
@@ -128,13 +144,25 @@ def _fixed_pages(provenance: Provenance) -> list[Page]:
                 "Ask the healthcare team in your prison.",
                 "Or ask your probation officer.",
                 "A probation officer is the person who supports you after prison.",
-                "You can also call FRANK free on 0300 123 6600.",
+                f"You can also call FRANK free on {FRANK}.",
                 "FRANK is a free helpline about drugs.",
             ],
             charts.pictogram("help"),
             "A phone.",
         ),
         Page("Who made this report", made, charts.pictogram("made"), "A page with a tick."),
+        Page("Contact us", _contact(org), charts.pictogram("help"), "A phone."),
+    ]
+
+
+def _contact(org) -> list[str]:
+    """How to reach the team, and the other formats it offers."""
+    lines = [f"You can email us at {org.email}."] if org.email else []
+    if org.phone:
+        lines.append(f"You can call us on {phone(org.phone)}.")
+    return lines + [
+        "You can ask us for this report in another format.",
+        "For example large print, audio, braille or another language.",
     ]
 
 

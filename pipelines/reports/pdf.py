@@ -39,6 +39,11 @@ def _array(values) -> str:
     return "[" + " ".join(str(v) for v in values) + "]"
 
 
+def _text_string(text: str) -> str:
+    """A PDF text string for any language: UTF-16BE with its byte-order mark, as hex."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
 def _string(text: str) -> str:
     """A PDF literal string of WinAnsi codes; a character outside WinAnsi becomes '?'."""
     codes = text.encode(ENCODING, errors="replace")
@@ -73,6 +78,35 @@ class Page:
             if line:
                 self.text(x, first - i * step, line, size, **style)
 
+    def paragraph(self, x: float, top: float, text: str, size: float, width: float, spacing: float = 1.2,
+                  lead: str = "", bullet: bool = False, **style) -> float:  # fmt: skip
+        """`text` wrapped to `width` points below `top` (a bold `lead` starts it; a bullet hangs
+        left of it); returns its bottom."""
+        indent = 1.2 * size if bullet else 0
+        lines = wrap(lead + text, size, width - indent)
+        step = spacing * size
+        for i, line in enumerate(lines):
+            baseline = top - (i + 1) * step + DESCENT * size
+            if i == 0 and bullet:
+                self.text(x + 0.2 * size, baseline, "\u2022", size, **style)
+            if i == 0 and lead:
+                head = lead.rstrip()
+                self.text(x + indent, baseline, head, size, bold=True, **style)
+                rest = line[len(lead) :]
+                self.text(x + indent + text_width(head + " ", size, True), baseline, rest, size, **style)
+            else:
+                self.text(x + indent, baseline, line, size, **style)
+        return top - len(lines) * step
+
+    def heading(self, x: float, top: float, text: str, size: float) -> float:
+        """A bold heading line in the heading colour; returns its bottom."""
+        self.text(x, top - size, text, size, colour="#005EB8", bold=True)
+        return top - 1.5 * size
+
+    def rule(self, x0: float, y0: float, x1: float, y1: float, width: float, colour: str = "#231F20") -> None:
+        """A straight line."""
+        self.ops.append(f"q {_rgb(colour)} RG {width} w {x0:.2f} {y0:.2f} m {x1:.2f} {y1:.2f} l S Q")
+
     def picture(self, name: str, box: tuple[float, float, float, float]) -> None:
         """A stored picture drawn into box (left, bottom, width, height)."""
         left, bottom, width, height = box
@@ -96,12 +130,32 @@ class Page:
         if m.alpha < 1:
             self.alphas.add(m.alpha)
             state = f"/A{round(m.alpha * 100)} gs "
-        stroke = f"{state}{_rgb(m.colour)} RG {m.width} w 1 j 2 J "
-        if m.kind == "path":
-            (x0, y0), *rest = m.xy
-            return f"q {stroke}{x0:.2f} {y0:.2f} m " + " ".join(f"{x:.2f} {y:.2f} l" for x, y in rest) + " S Q"
+        dash = f"[{' '.join(str(d) for d in m.dash)}] 0 d " if m.dash else ""
+        stroke = f"{state}{_rgb(m.colour)} RG {m.width} w 1 j {0 if m.dash else 2} J {dash}"
+        (x0, y0), *rest = m.xy
         fill = f"{_rgb(m.fill)} rg " if m.fill else ""
+        if m.kind in ("path", "polygon"):
+            path = f"{x0:.2f} {y0:.2f} m " + " ".join(f"{x:.2f} {y:.2f} l" for x, y in rest)
+            if m.kind == "path":
+                return f"q {stroke}{path} S Q"
+            return f"q {stroke}0 j {fill}{path} h {'B' if m.fill else 'S'} Q"
         return f"q {stroke}{fill}{_circle(*m.xy[0], m.radius)} {'B' if m.fill else 'S'} Q"
+
+
+def wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
+    """Lines of `text` no wider than `width` points in DejaVu Sans at `size` (a word is never
+    split, and a no-break space never breaks)."""
+    space = text_width(" ", size, bold)
+    lines, line, used = [], [], 0.0
+    for word in text.split(" "):
+        w = text_width(word, size, bold)
+        if line and used + space + w > width:
+            lines.append(" ".join(line))
+            line, used = [word], w
+        else:
+            used += (space if line else 0) + w
+            line.append(word)
+    return [*lines, " ".join(line)] if line else lines or [""]
 
 
 def _circle(x: float, y: float, r: float) -> str:
@@ -115,11 +169,16 @@ def _circle(x: float, y: float, r: float) -> str:
 class Document:
     """Pages in order, pictures stored once, written to `path` by `close`."""
 
-    def __init__(self, path: Path, metadata: dict[str, str | datetime]):
-        self.path, self.metadata = path, metadata
+    def __init__(self, path: Path, metadata: dict[str, str | datetime], language: str = "en-GB"):
+        self.path, self.metadata, self.language = path, metadata, language
         self.objects: list[bytes | None] = []
         self.pages: list[Page] = []
         self.pictures: dict[str, int] = {}
+        self.bookmarks: list[tuple[str, Page]] = []
+
+    def bookmark(self, title: str, page: Page) -> None:
+        """An entry of the document outline (the reader's bookmarks pane) that opens `page`."""
+        self.bookmarks.append((title, page))
 
     def _add(self, body: bytes | None = None) -> int:
         self.objects.append(body)
@@ -159,9 +218,32 @@ class Document:
         kids = [self._page(page, parent, shared) for page in self.pages]
         pages = "<< /Type /Pages /Count {} /Kids [{}] >>".format(len(kids), " ".join(f"{k} 0 R" for k in kids))
         self.objects[parent - 1] = pages.encode()
-        catalog = self._add(f"<< /Type /Catalog /Pages {parent} 0 R >>".encode())
+        numbers = {id(page): kid for page, kid in zip(self.pages, kids, strict=True)}
+        outline = self._outline(numbers)
+        entries = (
+            f"/Type /Catalog /Pages {parent} 0 R /Lang {_text_string(self.language)} "
+            "/ViewerPreferences << /DisplayDocTitle true >>"
+            + (f" /Outlines {outline} 0 R /PageMode /UseOutlines" if outline else "")
+        )
+        catalog = self._add(f"<< {entries} >>".encode())
         info = self._add(self._info())
         self._write(catalog, info)
+
+    def _outline(self, numbers: dict[int, int]) -> int | None:
+        """The outline: one top-level item per bookmark, in order, each opening its page."""
+        if not self.bookmarks:
+            return None
+        root = self._add()
+        items = [self._add() for _ in self.bookmarks]
+        for i, ((title, page), number) in enumerate(zip(self.bookmarks, items, strict=True)):
+            links = f"/Parent {root} 0 R" + (f" /Prev {items[i - 1]} 0 R" if i else "")
+            links += f" /Next {items[i + 1]} 0 R" if i + 1 < len(items) else ""
+            target = f"/Dest [{numbers[id(page)]} 0 R /XYZ null null null]"
+            self.objects[number - 1] = f"<< /Title {_text_string(title)} {links} {target} >>".encode()
+        self.objects[root - 1] = (
+            f"<< /Type /Outlines /First {items[0]} 0 R /Last {items[-1]} 0 R /Count {len(items)} >>".encode()
+        )
+        return root
 
     def _page(self, page: Page, parent: int, resources: int) -> int:
         content = self._add(self._stream("\n".join(page.ops).encode("latin-1")))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipelines.reports import SYNTHETIC_NOTE, Provenance, Slide, charts
 
-AUTHOR = "Continuity of care pipeline (open publication)"
+PARTNER_NOTE = "Partner tier: for named partners under a data-sharing agreement. Do not publish."
 PROVISIONAL = "Provisional: figures for years with releases still inside their window may change."
 SLIDE_W, SLIDE_H = 13.333, 7.5  # inches: 16:9
 
@@ -78,16 +78,19 @@ def _picture(page, png: bytes, alt: str) -> None:
     picture._element.nvPicPr.cNvPr.set("title", alt[:80])
 
 
-def _footer(page, number: int, total: int, provenance: Provenance) -> None:
-    """Source, extract and production dates, provisional note and slide number; the synthetic warning."""
+def _footer(page, number: int, total: int, provenance: Provenance, partner: bool) -> None:
+    """Source, extract and publication dates, provisional note and slide number; the synthetic
+    warning and, on a partner slide, who may see it."""
     footer = f"{provenance.footer()} {PROVISIONAL}"
     _text(page, (0.4, 6.55, 11.6, 0.85), footer, 12, colour="425563")
     _text(page, (12.1, 6.75, 0.9, 0.5), f"{number} / {total}", 12, colour="425563")
     if provenance.synthetic:
         _text(page, (8.3, 0.05, 4.9, 0.4), SYNTHETIC_NOTE, 14, bold=True, colour="DA291C")
+    if partner:
+        _text(page, (0.4, 0.05, 7.8, 0.4), PARTNER_NOTE, 12, bold=True, colour="425563")
 
 
-def _slide(deck, slide: Slide, number: int, total: int, provenance: Provenance) -> None:
+def _slide(deck, slide: Slide, number: int, total: int, provenance: Provenance, partner: bool) -> None:
     """One slide: title on one line, text left, chart right, footer, speaker notes."""
     from pptx.dml.color import RGBColor
     from pptx.util import Inches, Pt
@@ -105,34 +108,48 @@ def _slide(deck, slide: Slide, number: int, total: int, provenance: Provenance) 
     _text(page, (0.4, 1.35, body_w, 5.1), slide.text, 16 if slide.chart else 20)
     if slide.chart:
         _picture(page, slide.chart, slide.alt or slide.title)
-    _footer(page, number, total, provenance)
+    _footer(page, number, total, provenance, partner)
     page.notes_slide.notes_text_frame.text = slide.notes or slide.text
 
 
-def write_pptx(slides: list[Slide], path: Path, provenance: Provenance) -> None:
-    """The slide pack, 16:9, with a footer, slide number and speaker notes on every slide."""
+def write_pptx(slides: list[Slide], path: Path, provenance: Provenance, title: str, partner: bool = False) -> None:
+    """The slide pack, 16:9, with a footer, slide number and speaker notes on every slide; its
+    document properties are the publication's (title, publisher, publication date), not the
+    template's."""
     from pptx import Presentation
     from pptx.util import Inches
 
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(SLIDE_W), Inches(SLIDE_H)
     for number, slide in enumerate(slides, start=1):
-        _slide(deck, slide, number, len(slides), provenance)
-    deck.core_properties.title = "Continuity of care for people leaving prison: slide pack"
-    deck.core_properties.author = AUTHOR
-    deck.core_properties.created = datetime.now(UTC).replace(tzinfo=None)
+        _slide(deck, slide, number, len(slides), provenance, partner)
+    when = (provenance.when or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    properties = deck.core_properties
+    properties.title = title
+    properties.author = properties.last_modified_by = provenance.publisher.name
+    properties.created = properties.modified = when
+    properties.revision = 1
+    properties.subject = provenance.footer() + (f" {SYNTHETIC_NOTE}." if provenance.synthetic else "")
+    properties.keywords = "continuity of care; prison; drug and alcohol treatment; PHOF C20"
+    properties.comments = PARTNER_NOTE if partner else provenance.citation()
+    properties.language = "en-GB"
+    properties.category = "Official statistics (partner tier)" if partner else "Statistics"
     deck.save(str(path))
 
 
-def write_html_slides(slides: list[Slide], path: Path, provenance: Provenance) -> None:
-    render("slides.html.j2", path, slides=slides, provenance=provenance, title="Continuity of care: slide pack")
+def write_html_slides(slides: list[Slide], path: Path, provenance: Provenance, title: str,
+                      partner: bool = False) -> None:  # fmt: skip
+    render("slides.html.j2", path, slides=slides, provenance=provenance, title=title,
+           partner_note=PARTNER_NOTE if partner else "")  # fmt: skip
 
 
 def pdf_metadata(title: str, provenance: Provenance) -> dict:
     """Title, author, subject (source, dates, synthetic or not) and dates of a PDF."""
     now = datetime.now(UTC)
     subject = provenance.footer() + (f" {SYNTHETIC_NOTE}." if provenance.synthetic else "")
-    return {"Title": title, "Author": AUTHOR, "Subject": subject, "CreationDate": now, "ModDate": now}
+    when = provenance.when or now
+    return {"Title": title, "Author": provenance.publisher.name, "Subject": subject, "CreationDate": when,
+            "ModDate": when}  # fmt: skip
 
 
 def pdf_pages(path: Path, title: str, provenance: Provenance):
@@ -144,27 +161,16 @@ def pdf_pages(path: Path, title: str, provenance: Provenance):
 
 
 def pdf_page_footer(page, provenance: Provenance, number: str, size: int = 10, width: int = 110) -> None:
-    """pdf_footer for a page of pipelines.reports.pdf: the same text in the same places."""
+    """Source, dates and page number along the bottom of a page of pipelines.reports.pdf; the
+    synthetic warning on top."""
     import textwrap
 
     w, h = page.width, page.height
     page.lines(0.06 * w, 0.02 * h, textwrap.wrap(provenance.footer(), width), size, colour="#425563", valign="bottom")
     page.lines(0.94 * w, 0.02 * h, [number], size, colour="#425563", valign="bottom", align="right")
     if provenance.synthetic:
-        page.lines(0.94 * w, 0.975 * h, [SYNTHETIC_NOTE], size + 4, colour=charts.COLOURS["warn"], bold=True,
+        page.lines(0.94 * w, 0.975 * h, [SYNTHETIC_NOTE], size + 4, colour=charts.TEXT["alert"], bold=True,
                    align="right")  # fmt: skip
-
-
-def pdf_footer(fig, provenance: Provenance, page: str, size: int = 10, width: int = 110) -> None:
-    """Source, dates and page number along the bottom of a PDF page; the synthetic warning on top."""
-    import textwrap
-
-    text = "\n".join(textwrap.wrap(provenance.footer(), width))
-    fig.text(0.06, 0.02, text, fontsize=size, color="#425563", va="bottom")
-    fig.text(0.94, 0.02, page, fontsize=size, color="#425563", ha="right", va="bottom")
-    if provenance.synthetic:
-        fig.text(0.94, 0.975, SYNTHETIC_NOTE, fontsize=size + 4, color=charts.COLOURS["warn"], ha="right",
-                 va="top", fontweight="bold")  # fmt: skip
 
 
 def picture_axes(fig, png: bytes, box: tuple[float, float, float, float]) -> None:
@@ -178,21 +184,31 @@ def picture_axes(fig, png: bytes, box: tuple[float, float, float, float]) -> Non
 
 def write_easy_read(pages, html_path: Path, pdf_path: Path, provenance: Provenance) -> None:
     """The easy-read summary: HTML from its template and a PDF of the same pages, one idea per
-    page, picture on the left, text on the right, at least 18 pt."""
-    render("easy_read.html.j2", html_path, pages=pages, provenance=provenance, title="Getting help after prison")
+    page, picture on the left, text on the right, at least 18 pt; a footer in plain words."""
+    from pipelines.reports.easy_read import footer
+
+    words = footer(provenance)
+    render("easy_read.html.j2", html_path, pages=pages, provenance=provenance, title="Getting help after prison",
+           footer=words)  # fmt: skip
     plt = charts.setup()
     import textwrap
 
     with pdf_pages(pdf_path, "Getting help after prison: easy read", provenance) as pdf:
         for number, page in enumerate(pages, start=1):
             fig = plt.figure(figsize=(11.69, 8.27))  # A4 landscape
-            fig.text(0.06, 0.86, page.heading, fontsize=30, fontweight="bold", color=charts.COLOURS["main"])
+            fig.text(0.06, 0.86, page.heading, fontsize=30, fontweight="bold", color=charts.TEXT["heading"])
             picture_axes(fig, page.picture, (0.04, 0.3, 0.34, 0.5))
             y = 0.76
             for sentence in page.sentences:
-                lines = textwrap.wrap(sentence, 38)
+                lines = textwrap.wrap(sentence, 38)  # breaks at spaces only: a no-break space holds
                 fig.text(0.42, y, "\n".join(lines), fontsize=22, va="top", linespacing=1.3)
                 y -= 0.05 * len(lines) + 0.035
-            pdf_footer(fig, provenance, f"Page {number} of {len(pages)}", size=16, width=80)
+            fig.text(0.06, 0.02, "\n".join(textwrap.wrap(words, 80)), fontsize=16, color=charts.TEXT["muted"],
+                     va="bottom")  # fmt: skip
+            fig.text(0.94, 0.02, f"Page {number} of {len(pages)}", fontsize=16, color=charts.TEXT["muted"],
+                     ha="right", va="bottom")  # fmt: skip
+            if provenance.synthetic:
+                fig.text(0.94, 0.975, SYNTHETIC_NOTE, fontsize=20, color=charts.TEXT["alert"], ha="right", va="top",
+                         fontweight="bold")  # fmt: skip
             pdf.savefig(fig)
             plt.close(fig)

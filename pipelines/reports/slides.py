@@ -8,32 +8,62 @@ import polars as pl
 
 from pipelines.reports import (
     BREAKDOWN_LABELS,
-    ISSUE_LABELS,
     OUTCOME_LABELS,
     TERMS,
     Slide,
     charts,
     is_provisional,
+    issue_labels,
     window_days,
 )
 
 MAX_NAMED = 6  # outliers named on a funnel slide; the rest in its notes, so the text fits
+TOP = 10  # bars on a ranked slide; every row ranked is in its speaker notes
+
+
+def disclosure_sentence(rules) -> str:
+    """How the figures below England were protected, from the rules as declared."""
+    hidden = (
+        f"Below England, counts of 1 to {rules.min_count - 1} and the figures that would reveal them are hidden ([c])"
+    )
+    if rules.rounding_base > 1:
+        return f"{hidden}; other counts are rounded to the nearest {rules.rounding_base}."
+    return f"{hidden}; every other count is exact."
 
 
 def title_slide(data: dict) -> Slide:
     """What the indicator is and how the figures below England were protected."""
-    rules = data["rules"]
     return Slide(
         "Continuity of care for people leaving prison",
         f"Adults released from prison with a drug or alcohol treatment need who start structured community "
-        f"treatment within {window_days()} days of release (PHOF C20). Below England, counts are rounded to "
-        f"{rules.rounding_base} and rates on fewer than {rules.min_count} people are not shown.",
+        f"treatment within {window_days()} days of release (PHOF C20). {disclosure_sentence(data['rules'])}",
         notes="The indicator, its window and the disclosure rules the publication applied.",
+    )
+
+
+def partner_title_slide(data: dict) -> Slide:
+    """Who the partner pack is for, and what it holds that the open pack does not."""
+    return Slide(
+        "Continuity of care: partner slide pack",
+        "For named partners under a data-sharing agreement: do not publish or pass on.\n"
+        "Prison-to-area flows, where people are lost after release, recording problems by provider and Enhanced "
+        f"RECONNECT by site, from the partner tables of the publication. {disclosure_sentence(data['rules'])}",
+        notes="The partner tier: figures that name prisons, providers and sites.",
     )
 
 
 def terms_slide() -> Slide:
     return Slide("Terms used in this pack", "\n".join(f"{k}: {v}" for k, v in TERMS.items()))
+
+
+def hidden_words(note: str | None) -> str:
+    """Why a value is not shown, in a few words for a chart label (from its value note)."""
+    text = (note or "").lower()
+    if "suppressed" in text:
+        return "hidden (small numbers)"
+    if "no releases" in text or "no one judged" in text:
+        return "none judged"
+    return "not published"
 
 
 def national(data: dict) -> Slide:
@@ -44,9 +74,14 @@ def national(data: dict) -> Slide:
         nat["period_label"].to_list(),
         [
             charts.Series(
-                "England", nat["value_pct"].to_list(), nat["lower_ci95_pct"].to_list(), nat["upper_ci95_pct"].to_list()
+                "England",
+                nat["value_pct"].to_list(),
+                nat["lower_ci95_pct"].to_list(),
+                nat["upper_ci95_pct"].to_list(),
+                charts.PALETTE["england"],
+                marker="D",
             )
-        ],  # fmt: skip
+        ],
         provisional,
     )
     last = nat.row(-1, named=True)
@@ -66,6 +101,74 @@ def national(data: dict) -> Slide:
         alt=f"Line chart of England's rate by financial year with 95% intervals: {series}."
         + (f" Provisional: {', '.join(sorted(provisional))}." if provisional else ""),
         notes=f"{text}\nEvery year: {series}.",
+    )
+
+
+def _pct(row: dict) -> str:
+    """A published share started, with its interval: '43.2% (41.0% to 45.4%)'; why when empty."""
+    if row.get("started_pct") is None:
+        return hidden_words(row.get("value_note"))
+    if row.get("lower_ci95_pct") is None:
+        return f"{row['started_pct']:.1f}%"
+    return f"{row['started_pct']:.1f}% ({row['lower_ci95_pct']:.1f}% to {row['upper_ci95_pct']:.1f}%)"
+
+
+def waits(data: dict) -> Slide | None:
+    """How long people wait for treatment: the Kaplan-Meier share started by each published
+    day of the latest closed financial year, England against each region, with 95% intervals."""
+    table = data.get("waits")
+    if table is None or not table.height:
+        return None
+    label, window = data["closed_label"], window_days()
+    rows = list(table.iter_rows(named=True))
+    days = sorted({r["day"] for r in rows})
+    england = [r for r in rows if r["geography_type"] == "england"]
+    regions: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["geography_type"] == "region":
+            regions.setdefault(r["geography_name"] or r["geography_code"], []).append(r)
+    if not england:
+        return None
+
+    def series(name: str, part: list[dict], **style) -> charts.Series:
+        by_day = {r["day"]: r for r in part}
+        pick = lambda c: [by_day.get(d, {}).get(c) for d in days]  # noqa: E731
+        return charts.Series(name, pick("started_pct"), pick("lower_ci95_pct"), pick("upper_ci95_pct"), **style)
+
+    nat = series("England", england, colour=charts.PALETTE["england"], marker="D")
+    panels = [series(n, part, colour=charts.PALETTE["region"], marker="s", dashed=True) for n, part in regions.items()]
+    by_day = {r["day"]: r for r in england}
+    last = max(days)
+    shown_days = [d for d in dict.fromkeys((window, last)) if d in by_day]
+    text = (
+        f"Of people released in {label} (every release judged), an estimated {_pct(by_day[shown_days[0]])} had "
+        f"started structured treatment by day {shown_days[0]}"
+        + "".join(f", and {_pct(by_day[d])} by day {d}" for d in shown_days[1:])
+        + "."
+    )
+    median = by_day[last].get("median_days_to_start")
+    text += f" Half had started by day {median}." if median is not None else ""
+    withheld = lambda r: r["started_pct"] is None and "suppressed" in (r["value_note"] or "").lower()  # noqa: E731
+    hidden = [n for n, part in regions.items() if all(withheld(r) for r in part)]
+    text += (
+        " Kaplan-Meier estimate: each person counts for as long as the records follow them. "
+        f"Day {window} is the indicator's own window. A panel per region, against England."
+        + (f" Hidden to protect small numbers: {', '.join(hidden)}." if hidden else "")
+    )
+    listing = "; ".join(
+        f"{name}: " + ", ".join(f"day {r['day']} {_pct(r)}" for r in part)
+        for name, part in [("England", england), *regions.items()]
+    )
+    shown = [f"{r['started_pct']:.1f}%" for r in rows if r["started_pct"] is not None]
+    return Slide(
+        f"How long people wait for treatment, {label}",
+        text,
+        charts.waits(days, nat, panels, window),
+        shown,
+        alt=f"Line charts, one per region, of the estimated percentage of people released in {label} who had "
+        f"started treatment by each day after release (days {', '.join(map(str, days))}), each region against "
+        f"England, with 95% intervals. {listing}.",
+        notes=f"{text}\nEvery value (95% interval): {listing}.",
     )
 
 
@@ -93,7 +196,7 @@ def funnel(data: dict) -> Slide | None:
     return Slide(
         f"Local authorities against England, {label}",
         text,
-        charts.funnel(points, las["england_value_pct"][0]),
+        charts.funnel(points, las["england_value_pct"][0], named=MAX_NAMED),
         [str(las.height), *outliers["geography_name"].to_list()],
         alt=f"Funnel plot of {las.height} local authorities' rates against their number of releases in {label}, "
         f"with England's rate and 95% and 99.8% limits. "
@@ -103,43 +206,56 @@ def funnel(data: dict) -> Slide | None:
 
 
 def flows(data: dict) -> Slide | None:
-    """The largest prison-to-area flows, named, with the share who started treatment."""
-    rows = list(data["flows"].iter_rows(named=True))
-    if not rows:
+    """Every published prison-to-area flow of the latest year ranked by size (a flow whose rate
+    is hidden too, its bar label saying so); the largest drawn, all of them in the notes."""
+    table = data.get("flows")
+    if table is None or not table.height:
         return None
-    names = data["names"]
-    labels = [f"{names.get(r['estab_code'], r['estab_code'])} to {names.get(r['exit_la_code'], r['exit_la_code'])}"
-              for r in rows]  # fmt: skip
-    counts = [int(r["releases"]) for r in rows]  # rounded in the publication
-    notes = [f"{n} released, {r['value_pct']:.0f}% started" for n, r in zip(counts, rows, strict=True)]
-    rules, label = data["rules"], data["latest_label"]
-    chart = charts.bars(labels, counts, notes, f"Releases (rounded to {rules.rounding_base})", charts.COLOURS["main"])
-    listing = "; ".join(f"{a}: {b}" for a, b in zip(labels, notes, strict=True))
+    rows = list(table.iter_rows(named=True))
+    labels = [f"{r['prison_name'] or r['estab_code']} to {r['la_name'] or r['exit_la_code']}" for r in rows]
+    notes = [
+        f"{r['releases']:,} released, "
+        + (f"{r['value_pct']:.1f}% started" if r["value_pct"] is not None else f"rate {hidden_words(r['value_note'])}")
+        for r in rows
+    ]
+    short = [  # the bar labels: the same, shorter
+        f"{r['releases']:,} released, "
+        + (f"{r['value_pct']:.1f}% started" if r["value_pct"] is not None else "rate hidden")
+        for r in rows
+    ]
+    label = data["latest_label"]
+    shown = min(TOP, len(rows))
+    chart = charts.bars(labels[:shown], [r["releases"] for r in rows[:shown]], short[:shown], "Releases")
+    listing = "; ".join(f"{i}. {a}: {b}" for i, (a, b) in enumerate(zip(labels, notes, strict=True), start=1))
     return Slide(
-        f"Largest prison to local authority flows, {label}",
-        f"The {len(rows)} largest published flows from a prison to the area people were released to, and the "
-        "share who started treatment: a prison's main receiving areas and an area's main referring prisons. "
-        "Smaller flows are not shown to protect privacy.",
+        f"Prison to local authority flows, {label}",
+        f"The {shown} largest of the {len(rows)} published flows from a prison to the area people were released "
+        "to, ranked by releases, with the share who started treatment (or why it is hidden). Every flow, ranked, "
+        "is in the speaker notes and the partner exports.",
         chart,
-        [str(n) for n in counts],
-        alt=f"Bar chart of the {len(rows)} largest published prison to area flows in {label}: {listing}.",
-        notes=listing,
+        [str(r["releases"]) for r in rows[:shown]],
+        alt=f"Bar chart of the {shown} largest published prison to area flows in {label}: "
+        + "; ".join(f"{a}: {b}" for a, b in zip(labels[:shown], notes[:shown], strict=True))
+        + ".",
+        notes=f"Every published flow, largest first: {listing}.",
     )
 
 
 def attrition(data: dict) -> Slide | None:
     """England's attrition funnel for the latest year, with contact before release."""
-    funnel = data["funnel"]
+    funnel = data.get("funnel")
+    if funnel is None:
+        return None
     overall = funnel.filter(pl.col("split_type") == "all")
     if not overall.height:
         return None
     row = overall.row(0, named=True)
     steps = [("Released", row["transferred"]), ("Referral received", row["referral_received"]),
              ("Appointment offered", row["appointment_offered"]), ("Started treatment", row["engaged"])]  # fmt: skip
+    if any(n is None for _, n in steps):
+        return None
     numbers = [f"{n:,}" for _, n in steps]
-    chart = charts.bars(
-        [s for s, _ in steps], [n for _, n in steps], numbers, "People (England)", charts.COLOURS["main"]
-    )
+    chart = charts.bars([s for s, _ in steps], [n for _, n in steps], numbers, "People (England)")
     label = data["latest_label"]
     text = (
         f"England, {label}: of {row['transferred']:,} released, {row['referral_received']:,} were referred to a "
@@ -148,6 +264,7 @@ def attrition(data: dict) -> Slide | None:
     inreach = {
         r["split_value"]: r["engaged_pct"]
         for r in funnel.filter(pl.col("split_type") == "inreach").iter_rows(named=True)
+        if r["engaged_pct"] is not None
     }
     if "inreach" in inreach and "no_inreach" in inreach:
         text += (
@@ -166,28 +283,73 @@ def attrition(data: dict) -> Slide | None:
     )
 
 
+def _issue(issue_type: str) -> str:
+    return issue_labels()[issue_type]
+
+
 def problems(data: dict) -> Slide | None:
-    """Recording problems in England that lower the rate (all years)."""
-    table = data["problems"]
-    if not table.height:
+    """England's recording problems that lower the rate, latest financial year, as published."""
+    table = data.get("problems")
+    if table is None or not table.height:
         return None
-    labels = [ISSUE_LABELS.get(t, t) for t in table["issue_type"]]
-    counts = [int(n) for n in table["n"]]
-    total, fixable = sum(counts), int(table["would_engage"].sum())
-    chart = charts.bars(labels, counts, [f"{n:,}" for n in counts], "Records to check (England, all years)",
-                        charts.COLOURS["warn"])  # fmt: skip
+    rows = list(table.iter_rows(named=True))
+    year = rows[0]["financial_year"]
+    labels = [_issue(r["issue_type"]) for r in rows]
+    counts = [r["issues"] or 0 for r in rows]
+    notes = [f"{r['issues']:,}" if r["issues"] is not None else hidden_words(r["value_note"]) for r in rows]
+    chart = charts.bars(labels, counts, notes, f"Records to check (England, {year})")
     text = (
-        f"{total:,} records to check in England. Fixing them could move up to {fixable:,} releases into the "
-        "numerator. Mismatched attributors can also be different people with the same initials: check, do not "
-        "correct blindly."
+        f"Records to check in England, {year}, by problem; the speaker notes give, for each, the releases that "
+        "could move into the numerator once fixed. Mismatched attributors can also be different people with the "
+        "same initials: check, do not correct blindly. Which providers' records to check is in the partner pack."
     )
-    listing = ", ".join(f"{a} {n:,}" for a, n in zip(labels, counts, strict=True))
+    listing = "; ".join(
+        f"{a}: {b} records"
+        + (f", up to {r['releases_would_engage']:,} releases could be counted" if r["releases_would_engage"] else "")
+        for a, b, r in zip(labels, notes, rows, strict=True)
+    )
     return Slide(
         "Recording problems that lower the rate",
         text,
         chart,
-        [f"{total:,}", f"{fixable:,}"],
-        alt=f"Bar chart of records to check in England by problem: {listing}.",
+        list(notes),
+        alt=f"Bar chart of records to check in England in {year} by problem: {listing}.",
+        notes=f"{text}\n{listing}.",
+    )
+
+
+def provider_problems(data: dict) -> Slide | None:
+    """The providers' recording problems, latest financial year, largest first, as published."""
+    table = data.get("providers")
+    if table is None or not table.height:
+        return None
+    rows = list(table.iter_rows(named=True))
+    shown = [r for r in rows if r["issues"] is not None][:TOP]
+    if not shown:
+        return None
+    year = rows[0]["financial_year"]
+    labels = [f"{r['provider']} ({r['provider_role']}): {_issue(r['issue_type'])}" for r in shown]
+    counts = [r["issues"] for r in shown]
+    chart = charts.bars(labels, counts, [f"{n:,}" for n in counts], f"Records to check ({year})")
+    hidden = len(rows) - sum(r["issues"] is not None for r in rows)
+    listing = "; ".join(
+        f"{r['provider']} ({r['provider_role']}) {_issue(r['issue_type'])}: "
+        + (f"{r['issues']:,}" if r["issues"] is not None else hidden_words(r["value_note"]))
+        for r in rows
+    )
+    text = (
+        f"The {len(shown)} largest counts of records to check by provider in {year}, of {len(rows)} published"
+        + (f" ({hidden} hidden)" if hidden else "")
+        + ". Ask each provider to check its own records; every row is in the speaker notes."
+    )
+    return Slide(
+        f"Recording problems by provider, {year}",
+        text,
+        chart,
+        [str(n) for n in counts],
+        alt=f"Bar chart of the largest counts of records to check by provider and problem in {year}: "
+        + "; ".join(f"{a} {n:,}" for a, n in zip(labels, counts, strict=True))
+        + ".",
         notes=f"{text}\n{listing}.",
     )
 
@@ -232,17 +394,21 @@ def _category(variable: str, category: str) -> str:
 
 
 def er(data: dict) -> Slide | None:
-    """Enhanced RECONNECT outcomes by pilot site, with intervals and n."""
-    table = data["er"].filter(pl.col("outcome").is_in(list(OUTCOME_LABELS)))
+    """Enhanced RECONNECT outcomes by pilot site, with intervals and n: a panel per outcome."""
+    table = data.get("er")
+    if table is None:
+        return None
+    table = table.filter(pl.col("outcome").is_in(list(OUTCOME_LABELS)) & pl.col("value_pct").is_not_null())
     if not table.height:
         return None
-    outcomes = [o for o in OUTCOME_LABELS if table.filter(pl.col("outcome") == o).height]
-    series = {}
-    for (site,), part in table.group_by(["site"], maintain_order=True):
-        rows = {r["outcome"]: r for r in part.iter_rows(named=True)}
-        name = f"{site} ({part['delivery_model'][0]})"
-        series[name] = [(rows[o]["value_pct"], rows[o]["lower_ci95_pct"], rows[o]["upper_ci95_pct"]) if o in rows
-                        else (None, None, None) for o in outcomes]  # fmt: skip
+    panels = {}
+    for outcome in OUTCOME_LABELS:
+        part = table.filter(pl.col("outcome") == outcome)
+        if part.height:
+            panels[OUTCOME_LABELS[outcome]] = [
+                (f"{r['site']} ({r['delivery_model']})", r["value_pct"], r["lower_ci95_pct"], r["upper_ci95_pct"])
+                for r in part.iter_rows(named=True)
+            ]
     success = table.filter(pl.col("outcome") == "successful_outcome")
     lines = [f"{r['site']}: {r['value_pct']:.1f}% successful ({r['lower_ci95_pct']:.1f}% to "
              f"{r['upper_ci95_pct']:.1f}%, n = {r['n']:,})." for r in success.iter_rows(named=True)]  # fmt: skip
@@ -251,11 +417,12 @@ def er(data: dict) -> Slide | None:
         f"{r['site']} {OUTCOME_LABELS[r['outcome']]} {r['value_pct']:.1f}% (n = {r['n']:,})"
         for r in table.iter_rows(named=True)
     )
+    chart = charts.dot_intervals(panels, None, "", xlabel="% achieved (95% interval)")
     return Slide(
         "Enhanced RECONNECT: outcomes by site",
         text,
-        charts.grouped_bars([OUTCOME_LABELS[o] for o in outcomes], series),
+        chart,
         [f"{r['value_pct']:.1f}%" for r in success.iter_rows(named=True)],
-        alt=f"Grouped bar chart of ER outcomes by site with 95% intervals: {listing}.",
+        alt=f"Dot and interval charts of ER outcomes by site, a panel per outcome, with 95% intervals: {listing}.",
         notes=f"{text}\n{listing}.",
     )

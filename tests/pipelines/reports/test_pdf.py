@@ -62,3 +62,34 @@ def test_marks_go_on_top_of_the_backdrop_measured_down_from_the_top_in_svg():
     assert svg.startswith('<svg height="100pt"><rect/><g class="marks">') and svg.endswith("</g></svg>\n")
     assert 'cx="10.00" cy="80.00" r="3.00" fill="none"' in svg  # 100 - 20 = 80 from the top
     assert 'y="10.00"' in svg and ">A &amp; B</text>" in svg and 'font-weight="bold"' in svg
+
+
+def test_the_document_says_its_language_and_has_a_bookmark_per_area(tmp_path):
+    document = pdf.Document(tmp_path / "b.pdf", {"Title": "Profiles"}, language="en-GB")
+    for name in ("Hartlepool", "Middlesbrough"):
+        first = document.page(200, 100)
+        first.text(10, 50, name, 12)
+        document.bookmark(name, first)
+        document.page(200, 100).text(10, 50, f"{name} continued", 12)
+    document.close()
+    reader = PdfReader(tmp_path / "b.pdf")
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en-GB" and root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert [(o.title, reader.get_destination_page_number(o)) for o in reader.outline] == [
+        ("Hartlepool", 0),
+        ("Middlesbrough", 2),
+    ]
+
+
+def test_a_paragraph_wraps_at_spaces_only_and_hangs_its_bullet():
+    # "0300 123 6600" joined by no-break spaces is one word: it never breaks
+    number = "\u00a0".join(["0300", "123", "6600"])
+    for width in (40, 60, 90, 200):
+        lines = pdf.wrap(f"call FRANK on {number} today", 10, width)
+        assert [line for line in lines if "0300" in line or "6600" in line][0].count(number) == 1, lines
+    page = pdf.Page(200, 100)
+    bottom = page.paragraph(0, 100, "one two", 10, width=200, bullet=True)
+    assert bottom == 88  # one line of 10 pt at spacing 1.2
+    assert (
+        "\\225" in page.ops[0] and page.ops[1].split(" Td")[0].split()[-2] == "12.00"
+    )  # bullet, then text at 1.2 sizes
