@@ -14,7 +14,7 @@ DEMO_WAREHOUSE := warehouse/continuity.duckdb
 # 0.12 of England per year: about the rows three years at 0.2 gave, so the demo stays near a minute
 DEMO_SCALE ?= 0.12
 
-.PHONY: demo test test-spark lint install clean-demo ui docs bench bench-c20
+.PHONY: demo test test-spark test-spark-cluster lint install clean-demo ui docs bench bench-c20 bench-cluster
 
 # Installing also prepares the dbt manifest the Dagster definitions read (they do no work on
 # import; the CLI, the tests and `dagster dev` prepare it again when the dbt sources change).
@@ -57,20 +57,35 @@ test-spark: $(SPARK_STAMP)
 	@test -f $(SPARK_LANDING)/SYNTHETIC.json -o "$(SPARK_LANDING)" != "$(SPARK_WORK)/landing" || $(VENV)/bin/continuity generate --out $(SPARK_LANDING) --scale $(SPARK_SCALE)
 	$(VENV)/bin/continuity spark-check --landing $(SPARK_LANDING) --work $(SPARK_WORK)
 
+# The whole run on a real Spark cluster (docs/scale-out.md): a standalone master, one worker
+# and the Thrift server started from the installed pyspark package (1.5 GB for executors, 1 GB
+# driver, 512 MB each daemon), the job run with `--dbt-target spark_thrift` (the loader writes
+# the raw lake, dbt builds on the cluster) beside the same job on DuckDB, every mart and
+# publication table compared; every cluster process is stopped, also when the check fails.
+CLUSTER_WORK ?= data/spark-cluster-check
+CLUSTER_LANDING ?= $(CLUSTER_WORK)/landing
+test-spark-cluster: $(SPARK_STAMP)
+	@command -v java >/dev/null || { echo "make test-spark-cluster needs Java 17 (apt install openjdk-17-jre-headless)"; exit 1; }
+	rm -rf $(CLUSTER_WORK)/duckdb $(CLUSTER_WORK)/spark_thrift $(CLUSTER_WORK)/cluster
+	@test -f $(CLUSTER_LANDING)/SYNTHETIC.json -o "$(CLUSTER_LANDING)" != "$(CLUSTER_WORK)/landing" || $(VENV)/bin/continuity generate --out $(CLUSTER_LANDING) --scale $(SPARK_SCALE)
+	$(VENV)/bin/continuity spark-check --cluster --landing $(CLUSTER_LANDING) --work $(CLUSTER_WORK)
+
 # SQL with sqlfluff's dbt templater (.sqlfluff: the house style's rules); dbt compiles
-# against a scratch warehouse, never the user's.
+# against a scratch warehouse under target/ (.sqlfluff's dbt vars), never the user's.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check pipelines dagster_project tests benchmarks
 	$(VENV)/bin/ruff format --check pipelines dagster_project tests benchmarks
-	@scratch=$$(mktemp -d) && CONTINUITY_WAREHOUSE=$$scratch/lint.duckdb CONTINUITY_DEV_KEY_OK=1 \
-		$(VENV)/bin/sqlfluff lint models --processes 2 --nocolor; status=$$?; rm -rf $$scratch; exit $$status
+	@mkdir -p target && $(VENV)/bin/sqlfluff lint models --processes 2 --nocolor; status=$$?; \
+		rm -f target/lint.duckdb target/lint.duckdb.wal; exit $$status
 
 clean-demo:
 	rm -rf $(DEMO_LANDING) warehouse
 
 # The Dagster UI on http://127.0.0.1:3000 with a persistent instance under .dagster_home
-# (telemetry off, the DuckDB pool limited to 1, one run at a time).
+# (telemetry off, the DuckDB pool limited to 1, one run at a time). UI_PORT reaches the code
+# location too, so alerts link to this UI (pipelines/settings.py).
 UI_PORT ?= 3000
+export UI_PORT
 ui: $(STAMP)
 	mkdir -p .dagster_home && cp dagster_home/dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(VENV)/bin/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p $(UI_PORT)
@@ -78,7 +93,7 @@ ui: $(STAMP)
 # The dbt docs site as one offline HTML file (built against the demo warehouse).
 docs: $(STAMP)
 	@test -f $(DEMO_WAREHOUSE) || $(MAKE) demo
-	CONTINUITY_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) CONTINUITY_DEV_KEY_OK=1 $(VENV)/bin/dbt docs generate --static --profiles-dir . --quiet
+	CONTINUITY_WAREHOUSE=$(CURDIR)/$(DEMO_WAREHOUSE) $(VENV)/bin/continuity-dbt docs generate --static --profiles-dir . --quiet
 	@echo "dbt docs: $(CURDIR)/target/static_index.html"
 
 # Benchmarks (benchmarks/run.py): scales 1, 10 and 30 (several hours, tens of GB of disk),
@@ -87,6 +102,11 @@ docs: $(STAMP)
 BENCH_ARGS ?=
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# One scale-1 run on the local Spark cluster over Thrift beside DuckDB (benchmarks/spark_cluster.py,
+# the landing `make bench` generates), appended to docs/benchmarks.md: the cluster path's overhead.
+bench-cluster: $(SPARK_STAMP)
+	$(PY) benchmarks/spark_cluster.py $(BENCH_CLUSTER_ARGS)
 
 # The C20 chain's speed target: the C20 models rebuilt on the scale-10 warehouse `make bench` left behind.
 bench-c20: $(STAMP)

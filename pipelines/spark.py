@@ -9,21 +9,18 @@ Spark UDF in the session dbt-spark then picks up (`SparkSession.builder.getOrCre
 
 `continuity-dbt-spark` is a drop-in `dbt` executable for the Spark target: it creates that
 session, registers the UDF and the raw tables, then runs dbt with the same arguments. Dagster
-uses it as `dbt_executable` when CONTINUITY_DBT_TARGET=spark.
+uses it as `dbt_executable` when the dbt target is spark. Its settings (CONTINUITY_SPARK_*,
+CONTINUITY_RAW_PARQUET) come from pipelines/settings.py.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 
-from pipelines.contract import DEFAULT_WAREHOUSE
-
-SPARK_DIR_ENV = "CONTINUITY_SPARK_DIR"
-RAW_PARQUET_ENV = "CONTINUITY_RAW_PARQUET"
+from pipelines.settings import Settings
 
 
 def export_raw_parquet(warehouse: Path, out_dir: Path) -> None:
@@ -47,14 +44,16 @@ def export_raw_parquet(warehouse: Path, out_dir: Path) -> None:
         con.close()
 
 
-def spark_session(work_dir: Path):
+def spark_session(work_dir: Path, settings: Settings | None = None):
     """A local Spark session with its Hive metastore and warehouse under `work_dir`."""
     from pyspark.sql import SparkSession
+
+    settings = settings or Settings.from_env()
 
     work_dir = work_dir.resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     builder = (
-        SparkSession.builder.master(os.environ.get("CONTINUITY_SPARK_MASTER", "local[2]"))
+        SparkSession.builder.master(settings.spark_master)
         .appName("continuity")
         .config("spark.pyspark.python", sys.executable)  # Python workers: this virtual environment's
         .config("spark.sql.warehouse.dir", str(work_dir / "warehouse"))
@@ -63,7 +62,7 @@ def spark_session(work_dir: Path):
             f"jdbc:derby:;databaseName={work_dir / 'metastore_db'};create=true",
         )
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={work_dir}")
-        .config("spark.driver.memory", os.environ.get("CONTINUITY_SPARK_MEMORY", "4g"))
+        .config("spark.driver.memory", settings.spark_memory)
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
@@ -75,13 +74,14 @@ def spark_session(work_dir: Path):
     return spark
 
 
-def register_person_key(spark, development_allowed: bool | None = None) -> None:
-    """The HMAC person key of indicators.md s.6 as the SQL function `continuity_person_key`."""
+def register_person_key(spark, settings: Settings) -> None:
+    """The HMAC person key of indicators.md s.6 as the SQL function `continuity_person_key`,
+    with the key of the run's warehouse (pipelines/pseudonymise.py)."""
     from pyspark.sql.types import StringType
 
     from pipelines.pseudonymise import person_key, secret_key
 
-    key = secret_key(development_allowed)
+    key = secret_key(settings)
     spark.udf.register("continuity_person_key", lambda value: person_key(value, key), StringType())
 
 
@@ -95,37 +95,29 @@ def register_raw_tables(spark, parquet_dir: Path) -> None:
         spark.sql(f"create table raw.{table} using parquet location '{location}'")
 
 
-def prepare(work_dir: Path, parquet_dir: Path, development_allowed: bool | None = None):
+def prepare(work_dir: Path, parquet_dir: Path, settings: Settings):
     """Session + UDF + raw tables: everything dbt-spark needs before `dbt build`."""
-    spark = spark_session(work_dir)
-    register_person_key(spark, development_allowed)
+    spark = spark_session(work_dir, settings)
+    register_person_key(spark, settings)
     register_raw_tables(spark, parquet_dir)
     return spark
 
 
-MIRROR_ENV = "CONTINUITY_SPARK_MIRROR"
-MIRRORED_SCHEMAS = ("reference", "staging", "intermediate", "marts", "publication")
+MIRRORED_SCHEMAS = ("reference", "staging", "intermediate", "marts")  # the publication is built on DuckDB
 NO_SESSION_COMMANDS = ("parse", "deps", "clean", "compile", "ls", "list", "debug", "init")
 
 
-def _warehouse(args: list[str]) -> Path:
-    from dagster_project.children import warehouse_from_args
+def run_settings(args: list[str]) -> Settings:
+    """The deployment's settings with the warehouse of the dbt command's vars (a run's)."""
+    from pipelines.children import var_from_args
 
-    return Path(warehouse_from_args(args) or DEFAULT_WAREHOUSE).resolve()
-
-
-def _development_allowed(args: list[str]) -> bool | None:
-    """The run's key decision from the dbt vars (pipelines/pseudonymise.py), if it passed one."""
-    from dagster_project.children import var_from_args
-    from pipelines.pseudonymise import DEV_KEY_VAR, allowed_flag
-
-    return allowed_flag(var_from_args(args, DEV_KEY_VAR))
+    return Settings.from_env(warehouse=var_from_args(args, "continuity_warehouse"))
 
 
-def session_dir(warehouse: Path) -> Path:
+def session_dir(settings: Settings) -> Path:
     """The Spark session's folder (metastore, Spark warehouse, raw Parquet, mirror):
     CONTINUITY_SPARK_DIR, or `spark/` beside the DuckDB warehouse."""
-    return Path(os.environ.get(SPARK_DIR_ENV, warehouse.parent / "spark")).resolve()
+    return settings.spark_folder
 
 
 def mirror_to_duckdb(spark, warehouse: Path, out_dir: Path) -> list[str]:
@@ -166,29 +158,44 @@ def dbt_main(argv: list[str] | None = None) -> int:
     if command and "--target" not in args and "-t" not in args:  # the Spark target, never the profile's default
         args += ["--target", "spark"]
     spark = None
-    warehouse = _warehouse(args)
-    work = session_dir(warehouse)
+    settings = run_settings(args)
+    warehouse = settings.warehouse
+    work = session_dir(settings)
     if command and command not in NO_SESSION_COMMANDS:
-        parquet_dir = os.environ.get(RAW_PARQUET_ENV)
+        parquet_dir = settings.raw_parquet
         if parquet_dir is None:
             parquet_dir = work / "raw_parquet"
             export_raw_parquet(warehouse, parquet_dir)
-        spark = prepare(work, Path(parquet_dir), _development_allowed(args))
-    result = dbtRunner().invoke(args)
+        spark = prepare(work, Path(parquet_dir), settings)
+    # the publication (its disclosure solver is a dbt Python model) is built on DuckDB from the
+    # mirrored tables, as on a cluster (pipelines/spark_thrift.py)
+    from pipelines.spark_thrift import publication_on_duckdb, spark_args
+
+    result = dbtRunner().invoke(spark_args(args) if spark is not None else args)
     if result.exception is not None:
         print(f"dbt on Spark failed: {result.exception}", file=sys.stderr)
         return 2
-    if result.success and spark is not None and command in ("build", "run") and os.environ.get(MIRROR_ENV) != "0":
+    if result.success and spark is not None and command in ("build", "run") and settings.spark_mirror:
         copied = mirror_to_duckdb(spark, warehouse, work / "mirror")
         print(f"Mirrored {len(copied)} Spark tables into {warehouse}", file=sys.stderr)
+        return publication_on_duckdb(args)
     return 0 if result.success else 1
 
 
 def main() -> None:  # console script
-    from dagster_project.children import guard
+    from pipelines.children import guard, with_settings
 
-    guard()  # die with the run; hold its children lock while alive (dagster_project/children.py)
-    sys.exit(dbt_main())
+    args = list(sys.argv[1:])
+    if any(not a.startswith("-") for a in args) and "--target" not in args and "-t" not in args:
+        args += ["--target", "spark"]  # the Spark target, never the deployment's default engine
+    args = with_settings(args)
+    guard(args)  # die with the run; hold its children lock while alive (pipelines/children.py)
+    target = next((v for f, v in zip(args, args[1:], strict=False) if f in ("--target", "-t")), "spark")
+    if target == "spark_thrift":  # a cluster over its Thrift server (pipelines/spark_thrift.py)
+        from pipelines.spark_thrift import dbt_main as thrift_main
+
+        sys.exit(thrift_main(args))
+    sys.exit(dbt_main(args))
 
 
 if __name__ == "__main__":

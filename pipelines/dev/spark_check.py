@@ -5,8 +5,7 @@ row by row. A development tool: the Spark engine itself is pipelines/spark.py.""
 
 from __future__ import annotations
 
-import json
-import os
+import secrets
 import subprocess
 import sys
 import time
@@ -14,8 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import DBT_TARGETS
-from pipelines.spark import RAW_PARQUET_ENV, SPARK_DIR_ENV, session_dir
+from pipelines.settings import Settings, child_environment
 
 
 class SparkCheckError(RuntimeError):
@@ -112,11 +110,13 @@ def _tables(warehouse: Path, schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def compare_warehouses(duck_warehouse: Path, spark_warehouse: Path) -> dict[str, tuple[int, list[str]]]:
+def compare_warehouses(
+    duck_warehouse: Path, spark_warehouse: Path, schemas: tuple[str, ...] = COMPARED_SCHEMAS
+) -> dict[str, tuple[int, list[str]]]:
     """Every mart, and every table of the open publication, built on DuckDB against the same
     table built on Spark (and mirrored): {schema.table: (rows, problems)}."""
     results = {}
-    for schema in COMPARED_SCHEMAS:
+    for schema in schemas:
         on_spark = set(_tables(spark_warehouse, schema))
         duck = duckdb.connect(str(duck_warehouse), read_only=True)
         other = duckdb.connect(str(spark_warehouse), read_only=True)
@@ -135,19 +135,23 @@ def compare_warehouses(duck_warehouse: Path, spark_warehouse: Path) -> dict[str,
     return results
 
 
-def spark_unit_tests(work_dir: Path, parquet_dir: Path, development_allowed: bool = False) -> int:
+def check_environment(**extra: str) -> dict[str, str]:
+    """The children's environment: one pseudonymisation key for both engines (the deployment's,
+    or one made for this check), so their person keys can be compared."""
+    key = Settings.from_env().pseudo_key or secrets.token_hex(32)
+    return child_environment(CONTINUITY_PSEUDO_KEY=key, **extra)
+
+
+def spark_unit_tests(work_dir: Path, parquet_dir: Path, env: dict[str, str]) -> int:
     """Every dbt unit test (the rules, and through them each dispatched macro) on Spark, in
     the metastore of a finished Spark run (unit tests compile against the built relations).
     dbt runs as `continuity-dbt-spark` in a child process told where that run's session and
     Parquet are; this process's own environment is left alone. Returns its exit code."""
     from pipelines.contract import PROJECT_DIR
-    from pipelines.pseudonymise import DEV_KEY_VAR
 
     project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR), "--target", "spark"]
     command = [sys.executable, "-m", "pipelines.spark", "test", "--select", "test_type:unit", *project]
-    if development_allowed:  # the key decision travels as a dbt var, as in a run
-        command += ["--vars", json.dumps({DEV_KEY_VAR: "1"})]
-    env = {**os.environ, SPARK_DIR_ENV: str(work_dir), RAW_PARQUET_ENV: str(parquet_dir)}
+    env = {**env, "CONTINUITY_SPARK_DIR": str(work_dir), "CONTINUITY_RAW_PARQUET": str(parquet_dir)}
     return subprocess.run(command, env=env, check=False).returncode
 
 
@@ -163,20 +167,34 @@ def report_comparison(results: dict[str, tuple[int, list[str]]]) -> int:
     return failed
 
 
-def build_on_both_engines(landing: str, work: Path) -> dict[str, Path]:
+def start_run(landing: str, work: Path, target: str, env: dict[str, str]) -> tuple[Path, tuple]:
+    """The full_refresh job with dbt on `target`, a `continuity run` child with its output in
+    <work>/<target>.log, into <work>/<target>/continuity.duckdb: (warehouse, (process, log))."""
+    warehouse = work / target / "continuity.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    log = open(work / f"{target}.log", "w")  # noqa: SIM115 - closed by wait_for_runs
+    command = [sys.executable, "-m", "dagster_project.cli", "run", "--landing", landing]
+    command += ["--warehouse", str(warehouse), "--dbt-target", target]
+    print(f"The full_refresh job with dbt on {target}: log {log.name}", flush=True)
+    return warehouse, (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env), log)
+
+
+def build_on_both_engines(
+    landing: str, work: Path, env: dict[str, str], targets: tuple[str, ...] = ("duckdb", "spark")
+) -> dict[str, Path]:
     """The full_refresh job on DuckDB and on Spark at once, each a `continuity run` child
     with its output in <work>/<target>.log: the Spark run mostly waits on Spark's
     per-statement overhead, so the DuckDB run fits beside it on two cores. Returns the two
     warehouses; raises SparkCheckError when either run did not publish."""
-    warehouses = {target: work / target / "continuity.duckdb" for target in DBT_TARGETS}
-    runs, started = {}, time.monotonic()
-    for target, warehouse in warehouses.items():
-        warehouse.parent.mkdir(parents=True, exist_ok=True)
-        log = open(work / f"{target}.log", "w")  # noqa: SIM115 - closed below
-        command = [sys.executable, "-m", "dagster_project.cli", "run", "--landing", landing]
-        command += ["--warehouse", str(warehouse), "--dbt-target", target]
-        print(f"The full_refresh job with dbt on {target}: log {log.name}", flush=True)
-        runs[target] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), log)
+    warehouses, runs, started = {}, {}, time.monotonic()
+    for target in targets:
+        warehouses[target], runs[target] = start_run(landing, work, target, env)
+    wait_for_runs(runs, work, started)
+    return warehouses
+
+
+def wait_for_runs(runs: dict[str, tuple], work: Path, started: float) -> None:
+    """Wait for every run; SparkCheckError naming those that did not publish, with their logs' ends."""
     failed_runs = []
     for target, (process, log) in runs.items():
         code = process.wait()
@@ -187,21 +205,20 @@ def build_on_both_engines(landing: str, work: Path) -> dict[str, Path]:
     if failed_runs:
         tails = {t: (work / f"{t}.log").read_text().splitlines()[-5:] for t in failed_runs}
         raise SparkCheckError(f"the run on {', '.join(failed_runs)} did not publish: {tails}")
-    return warehouses
 
 
 def spark_check(landing: str, work: Path) -> int:
     """Both builds, the unit tests on Spark, every mart compared: 0 when all agree, else 1."""
-    from dagster_project.dbt_project import ensure_manifest
-    from pipelines.pseudonymise import check_key_policy
+    from pipelines.dbt_runner import ensure_manifest
 
     started = time.monotonic()
     ensure_manifest()  # once, before two processes would both parse into target/
-    warehouses = build_on_both_engines(landing, work)
+    env = check_environment()
+    warehouses = build_on_both_engines(landing, work, env)
     print("Every dbt unit test on Spark:", flush=True)
-    development_allowed = check_key_policy(landing) is not None  # only on the synthetic sample
-    spark_dir = session_dir(warehouses["spark"])  # where that run's session and Parquet are
-    unit_tests = spark_unit_tests(spark_dir, spark_dir / "raw_parquet", development_allowed)
+    # where that run's session and Parquet are
+    spark_dir = Settings.from_env(warehouse=str(warehouses["spark"])).spark_folder
+    unit_tests = spark_unit_tests(spark_dir, spark_dir / "raw_parquet", env)
     print("Every mart, DuckDB build against Spark build:", flush=True)
     failed = report_comparison(compare_warehouses(warehouses["duckdb"], warehouses["spark"]))
     print(f"make test-spark: {time.monotonic() - started:.0f} s in all")

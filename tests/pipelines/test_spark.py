@@ -10,10 +10,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.resources import dbt_executable
-from dagster_project.settings import DBT_TARGET_ENV, Settings
+from pipelines.dbt_runner import dbt_executable
 from pipelines.dev.spark_check import compare_frames
+from pipelines.settings import Settings
 from pipelines.spark import mirror_to_duckdb
+
+DBT_TARGET_ENV = "CONTINUITY_DBT_TARGET"
 
 
 def duckdb_frame():
