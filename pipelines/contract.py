@@ -83,6 +83,18 @@ CRN = r"^[A-Z][0-9]{6}$"
 # and their values are never written to a log, the terminal or a report (a quarantine reason
 # names the field, not its value; raw.quarantine.raw_line keeps the line in the warehouse).
 IDENTIFYING_FIELDS = frozenset({"CRN", "CLIENT", "FINITIAL", "SINITIAL", "DOB"})
+# Fields whose values are never shown either, though they name no one alone: record ids (an
+# episode, an intervention, an assessment, a contact) and home areas, which point at one
+# person's record, and every date (a person-level date: admission, exit, referral, ...).
+RECORD_FIELDS = frozenset({"EPISODID", "MODID", "ASSID", "CONTID", "LSOA"})
+
+
+def value_withheld(column: Column) -> bool:
+    """Whether a value of this column may never appear in a log, the terminal, a quarantine
+    reason or a report (docs/disclosure.md): identifying and record fields, and every date."""
+    return column.name in IDENTIFYING_FIELDS or column.name in RECORD_FIELDS or column.kind is Kind.DATE
+
+
 # A date of birth is plausible when the person is aged 10 to 120 on the file's extract date:
 # 10 is the age of criminal responsibility in England, and 120 is beyond the oldest person
 # recorded; the extract date, not the event date, because a file holds records of past

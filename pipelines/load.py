@@ -3,8 +3,11 @@
 One road for every line of every file (``docs/architecture.md``):
 
     landing/<extract>/<extract>_<YYYYMMDD>.csv
-      -> read_extract_file()   whole-file checks: name, encoding, CSV shape, header
-      -> validate()            row checks from the contract: required, dates, codes, keys
+      -> read_layout()         whole-file checks in blocks: name, size, bytes, encoding, header
+      -> read_keys()           the key column of every line (a repeated key fails every line)
+      -> read_chunks()         the lines, in chunks of about CHUNK_BYTES (32 MiB) of text
+      -> validate()            row checks from the contract, chunk by chunk: required, dates,
+                               codes, keys
       -> load_extract()        valid rows -> raw.<extract>; failed rows -> raw.quarantine;
                                unreadable files -> raw.rejected_files
 
@@ -25,8 +28,8 @@ import csv
 import hashlib
 import io
 import logging
-import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -35,22 +38,29 @@ import polars as pl
 
 from pipelines.contract import (
     EXTRACTS,
-    IDENTIFYING_FIELDS,
     Column,
     Extract,
     Kind,
     codes_for,
     load_code_lists,
     normalised,
+    value_withheld,
 )
 
 log = logging.getLogger(__name__)
 
 LINEAGE_COLUMNS = ["_source_file", "_file_sha256", "_line_number", "_extract_date", "_loaded_at"]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-# A landing file larger than this is refused before it is read, so memory stays bounded
-# (a file is validated in memory; the largest generated at national scale x 10 is ~100 MB).
-MAX_FILE_BYTES = int(os.environ.get("CONTINUITY_MAX_FILE_BYTES", 1024**3))
+
+
+def max_file_bytes() -> int:
+    """A landing file larger than this is refused before it is read (files are read in chunks,
+    so memory does not depend on it; the largest generated at national scale x 30 is ~420 MB):
+    CONTINUITY_MAX_FILE_BYTES, read when a file is read (pipelines/settings.py)."""
+    from pipelines.settings import Settings
+
+    return Settings.from_env().max_file_bytes
+
 
 DDL = """
 create schema if not exists raw;
@@ -110,8 +120,8 @@ class ExtractSummary:
         if not self.folder_present:
             return f"{self.extract}: no landing folder, no rows"
         text = (
-            f"{self.extract}: {len(self.files)} file(s), {self.total('rows_loaded')} rows loaded, "
-            f"{self.total('rows_quarantined')} quarantined"
+            f"{self.extract}: {len(self.files)} file(s), {self.total('rows_loaded'):,} rows loaded, "
+            f"{self.total('rows_quarantined'):,} quarantined"
         )
         if self.skipped:
             text += f", {len(self.skipped)} already loaded (skipped)"
@@ -167,42 +177,86 @@ def discover(landing: Path, extract: Extract) -> tuple[bool, list[Path]]:
     return True, sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def _find_ragged_line(data: bytes, width: int) -> str:
-    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
-    for row in reader:
-        if len(row) > width:
-            return f"line {reader.line_num}: {len(row)} fields where the header has {width}"
-    return "a row has more fields than the header"
+# Landing files are read in chunks of whole lines (CHUNK_BYTES of text, 32 MiB), so the
+# loader's memory does not grow with the largest file: a file's bytes are checked in blocks
+# (NUL, line endings, UTF-8), its key column is read once in chunks (a duplicated key is
+# quarantined on every line that holds it, anywhere in the file), then each chunk is read,
+# validated and written before the one after next is read.
+CHUNK_BYTES = 32 << 20
+_SCAN_BLOCK = 1 << 20
+# A chunk ends at a line end outside quotes (an even number of quote characters before it); a
+# file whose quotes never balance is cut at line ends once the pending text is this many chunks
+_MAX_PENDING_CHUNKS = 4
 
 
-def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[str]]:
-    """Read one landing file as text columns, or raise RejectedFile saying why."""
+@dataclass
+class Layout:
+    """A file's header, as read before its rows: enough to read the rows in chunks."""
+
+    header: list[str]  # the header's column names, trimmed and upper-cased
+    header_bytes: bytes  # the header record as written (BOM and line end included)
+    data_start: int  # byte offset of the first data line
+    warnings: list[str]
+
+
+def _check_bytes(path: Path) -> None:
+    """The whole-file byte checks, read in blocks, in the order they are reported: NUL bytes,
+    CR-only line endings, then the first byte that is not UTF-8 (its line and byte offset)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    has_cr = has_lf = False
+    bad_utf8: str | None = None
+    offset = lines = 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(_SCAN_BLOCK), b""):
+            if b"\x00" in block:
+                raise RejectedFile("file contains NUL bytes: not a text CSV")
+            has_cr = has_cr or b"\r" in block
+            has_lf = has_lf or b"\n" in block
+            if bad_utf8 is None:
+                pending = len(decoder.getstate()[0])  # a character cut at the previous block's end
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as e:
+                    line = lines + block[: max(0, e.start - pending)].count(b"\n") + 1
+                    bad_utf8 = f"not UTF-8 text (line {line}, byte offset {offset - pending + e.start})"
+                lines += block.count(b"\n")
+            offset += len(block)
+    if bad_utf8 is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            bad_utf8 = f"not UTF-8 text (line {lines + 1}, byte offset {offset - len(decoder.getstate()[0])})"
+    if has_cr and not has_lf:
+        raise RejectedFile(
+            "lines end in CR only (old Mac format), so the file reads as one line: save it with LF or CRLF line endings"
+        )
+    if bad_utf8:
+        raise RejectedFile(bad_utf8)
+
+
+def read_layout(path: Path, extract: Extract) -> Layout:
+    """A landing file's whole-file checks (regular file, size, bytes, header), or RejectedFile
+    saying why it cannot be read. Reads the file in blocks, never whole."""
     if path.is_symlink() or not path.is_file():
         raise RejectedFile("not a regular file (links and folders are not read)")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    limit = max_file_bytes()
+    if size > limit:
         raise RejectedFile(
-            f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit (CONTINUITY_MAX_FILE_BYTES): "
+            f"file is {size:,} bytes, over the {limit:,}-byte limit (CONTINUITY_MAX_FILE_BYTES): "
             "split it into smaller extracts"
         )
     if size == 0:
         raise RejectedFile("file is empty (no header row)")
-    data = path.read_bytes()
-    if b"\x00" in data:
-        raise RejectedFile("file contains NUL bytes: not a text CSV")
-    if b"\r" in data and b"\n" not in data:
-        raise RejectedFile(
-            "lines end in CR only (old Mac format), so the file reads as one line: save it with LF or CRLF line endings"
-        )
+    _check_bytes(path)
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    text_head = head.decode("utf-8-sig", errors="ignore")  # valid UTF-8 (checked), maybe cut mid-character
+    reader = csv.reader(io.StringIO(text_head))
     try:
-        text_head = data[:65536].decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        if e.start < 65532:  # not just a multi-byte character cut at the boundary
-            line = data[: e.start].count(b"\n") + 1
-            raise RejectedFile(f"not UTF-8 text (line {line}, byte offset {e.start})") from None
-        text_head = data[: e.start].decode("utf-8-sig")
-    try:
-        header = next(csv.reader(io.StringIO(text_head)), [])
+        header = next(reader, [])
     except csv.Error as e:
         raise RejectedFile(f"the header row is not readable CSV: {e}") from None
     header = [h.strip().upper() for h in header]
@@ -216,27 +270,144 @@ def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[
     extra = [h for h in header if h not in extract.column_names]
     if extra:
         warnings.append(f"extra column(s) ignored: {', '.join(extra)}")
+    # the data starts after the header's last line end (a quoted header name may hold one)
+    data_start = 0
+    for _ in range(reader.line_num):
+        end = head.find(b"\n", data_start)
+        if end < 0:  # a header with no line end: no data lines
+            data_start = size
+            break
+        data_start = end + 1
+    return Layout(header, head[:data_start] if data_start < size else head + b"\n", data_start, warnings)
+
+
+def _record_end(buffer: bytes, quoted: bool) -> int:
+    """The offset after the last line end in `buffer` that ends a record (outside quotes), or 0."""
+    end = buffer.rfind(b"\n")
+    if not quoted:
+        return end + 1
+    while end >= 0:
+        if buffer.count(b'"', 0, end) % 2 == 0:
+            return end + 1
+        end = buffer.rfind(b"\n", 0, end)
+    return 0
+
+
+def _chunks(path: Path, layout: Layout, chunk_bytes: int) -> Iterator[tuple[int, bytes]]:
+    """(lines before it, text) of each chunk of whole records after the header, about
+    `chunk_bytes` each (a record longer than that is one chunk)."""
+    lines = layout.header_bytes.count(b"\n")
+    with open(path, "rb") as f:
+        f.seek(layout.data_start)
+        pending = b""
+        while True:
+            block = f.read(chunk_bytes)
+            if not block:
+                break
+            pending += block
+            quoted = b'"' in pending
+            end = _record_end(pending, quoted)
+            if end == 0 and len(pending) > _MAX_PENDING_CHUNKS * chunk_bytes:
+                end = _record_end(pending, False)  # quotes never balance: cut at a line end
+            if end == 0:
+                continue
+            chunk, pending = pending[:end], pending[end:]
+            yield lines, chunk
+            lines += chunk.count(b"\n")
+        if pending:
+            yield lines, pending
+
+
+def _frame(layout: Layout, lines_before: int, text: bytes, columns: list[int] | None = None) -> pl.DataFrame:
+    """One chunk as text columns named by the header (or only the `columns` asked for)."""
+    data = layout.header_bytes + text
     try:
-        df = pl.read_csv(data, infer_schema=False, has_header=True, new_columns=header, encoding="utf8")
+        if columns is None:
+            return pl.read_csv(data, infer_schema=False, has_header=True, new_columns=layout.header, encoding="utf8")
+        df = pl.read_csv(data, infer_schema=False, has_header=True, columns=columns, encoding="utf8")
+        return df.rename(dict(zip(df.columns, [layout.header[i] for i in columns], strict=True)))
     except pl.exceptions.ComputeError as e:
         message = str(e).splitlines()[0]
         if "invalid utf-8" in message:
             raise RejectedFile("not UTF-8 text") from None
         if "more fields" in message:
-            raise RejectedFile(_find_ragged_line(data, len(header))) from None
+            raise RejectedFile(_find_ragged_line(data, len(layout.header), lines_before)) from None
         raise RejectedFile(f"not a readable CSV: {message}") from None
-    for name in extract.column_names:  # optional columns absent from the header are empty
+
+
+def _find_ragged_line(data: bytes, width: int, lines_before: int = 0) -> str:
+    """The first line of `data` (the header, then lines after the file's first `lines_before`
+    data lines) with more fields than the header."""
+    header_lines = 0
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig", errors="replace")))
+    for row in reader:
+        if not header_lines:
+            header_lines = reader.line_num
+        elif len(row) > width:
+            line = reader.line_num + (lines_before - header_lines if lines_before else 0)
+            return f"line {line}: {len(row)} fields where the header has {width}"
+    return "a row has more fields than the header"
+
+
+def _as_contract(df: pl.DataFrame, extract: Extract) -> pl.DataFrame:
+    """The contract's columns in order; optional columns absent from the header are empty."""
+    for name in extract.column_names:
         if name not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-    return df.select(extract.column_names), warnings
+    return df.select(extract.column_names)
+
+
+def read_chunks(path: Path, extract: Extract, layout: Layout, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pl.DataFrame]:
+    """The file's data lines as text columns, one frame per chunk, or RejectedFile."""
+    for lines_before, text in _chunks(path, layout, chunk_bytes):
+        yield _as_contract(_frame(layout, lines_before, text), extract)
+
+
+def read_keys(path: Path, extract: Extract, layout: Layout, chunk_bytes: int = CHUNK_BYTES) -> pl.DataFrame:
+    """The key column of the whole file, normalised, with each line's row number (`_row`, 0 for
+    the first data line): the one column the duplicate-key check needs of every line at once."""
+    column = layout.header.index(extract.key)
+    frames, rows = [], 0
+    for lines_before, text in _chunks(path, layout, chunk_bytes):
+        keys = _frame(layout, lines_before, text, [column]).select(normalised(extract.column(extract.key)))
+        frames.append(keys.with_row_index("_row", offset=rows))
+        rows += keys.height
+    if not frames:
+        return pl.DataFrame(schema={"_row": pl.UInt32, extract.key: pl.String})
+    return pl.concat(frames)
+
+
+def duplicate_keys(keys: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Each key on more than one line of a file: how many lines (`_copies`) and the first
+    (`_first`, a row number). Lines with no key are never duplicates."""
+    return (
+        keys.filter(pl.col(key).is_not_null())
+        .group_by(key)
+        .agg(_copies=pl.len(), _first=pl.col("_row").min())
+        .filter(pl.col("_copies") > 1)
+    )
+
+
+def read_extract_file(path: Path, extract: Extract) -> tuple[pl.DataFrame, list[str]]:
+    """Read one landing file whole as text columns, or raise RejectedFile saying why (the
+    loader reads files in chunks: this is for tools and tests that want the whole frame)."""
+    layout = read_layout(path, extract)
+    frames = list(read_chunks(path, extract, layout))
+    df = (
+        pl.concat(frames)
+        if frames
+        else _as_contract(pl.DataFrame(schema=dict.fromkeys(layout.header, pl.String)), extract)
+    )
+    return df, layout.warnings
 
 
 def _column_checks(column: Column, codes: list[str], extract_date: date | None) -> list[tuple[pl.Expr, pl.Expr]]:
     """This column's checks, in order: (condition true when the value breaks the contract,
-    the reason). Reads the normalised value (``contract.normalised``); an identifying field's
-    value never reaches the reason, which is printed to the terminal and logs."""
+    the reason). Reads the normalised value (``contract.normalised``); the value of an
+    identifying field, a record id or a date never reaches the reason, which is printed to the
+    terminal and logs (``contract.value_withheld``): the file and line say where it is."""
     v = pl.col(column.name)
-    if column.name in IDENTIFYING_FIELDS:
+    if value_withheld(column):
         shown = pl.lit(f"{column.name} (value withheld: identifying field)")
     else:
         shown = pl.lit(f"{column.name} '") + v + pl.lit("'")
@@ -289,6 +460,19 @@ def _column_checks(column: Column, codes: list[str], extract_date: date | None) 
     return checks
 
 
+def _repeated_key(extract: Extract) -> tuple[pl.Expr, pl.Expr]:
+    """The repeated-key check on a frame joined with ``duplicate_keys``: every line of a key
+    repeated in the file fails; the key's value is never shown (a record id): the lines are."""
+    repeated = (
+        pl.lit(f"duplicate key {extract.key}: ")
+        + pl.col("_copies").cast(pl.String)
+        + pl.lit(" rows in this file, first on line ")
+        + (pl.col("_first") + 2).cast(pl.String)
+        + pl.lit("; all quarantined")
+    )
+    return pl.col("_copies").is_not_null(), repeated
+
+
 def _first_reason(checks: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
     """The reason of the first failing check, or null."""
     expr = pl.when(checks[0][0]).then(checks[0][1])
@@ -305,37 +489,38 @@ def _years_before(day: date, years: int) -> date:
 
 
 def validate(
-    df: pl.DataFrame, extract: Extract, code_lists: dict, extract_date: date | None = None
+    df: pl.DataFrame,
+    extract: Extract,
+    code_lists: dict,
+    extract_date: date | None = None,
+    duplicates: pl.DataFrame | None = None,
+    first_row: int = 0,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a file's rows into valid rows (normalised) and quarantine rows (one per failed
     line, the line as written).
 
     A failed line gets one quarantine row naming its first failing column and every reason,
-    so rows in raw plus rows in quarantine always equal the data lines read.
+    so rows in raw plus rows in quarantine always equal the data lines read. `df` is the whole
+    file, or one chunk of it: then `first_row` is the row number of its first line and
+    `duplicates` the file's repeated keys (``duplicate_keys``), so a key repeated in another
+    chunk fails here too.
     """
     written = df
-    df = df.select([normalised(c) for c in extract.columns])
+    df = df.select([normalised(c) for c in extract.columns]).with_row_index("_row", offset=first_row)
+    if duplicates is None:
+        duplicates = duplicate_keys(df.select(extract.key, "_row"), extract.key)
+    # how many lines of the file hold this line's key, and the first of them (null: one line)
+    df = df.join(duplicates, on=extract.key, how="left", maintain_order="left")
     checks: list[tuple[str, list[tuple[pl.Expr, pl.Expr]]]] = []
     for column in extract.columns:
         column_checks = _column_checks(column, codes_for(column, code_lists), extract_date)
         if column_checks:
             checks.append((column.name, column_checks))
-    key = pl.col(extract.key)
-    key_shown = pl.lit("(value withheld: identifying field)") if extract.key in IDENTIFYING_FIELDS else "'" + key + "'"
-    # every line of a key repeated in the file fails, so counting within failing lines is exact
-    duplicate = key.is_not_null() & key.is_duplicated()
-    repeated = (
-        pl.lit(f"duplicate key {extract.key} ")
-        + key_shown
-        + pl.lit(" (")
-        + key.count().over(key).cast(pl.String)
-        + pl.lit(" rows in this file; all quarantined)")
-    )
-    checks.append((extract.key, [(duplicate, repeated)]))
+    checks.append((extract.key, [_repeated_key(extract)]))
     # Two passes: which lines fail is decided with conditions only (no strings built for the
     # lines that pass), then the reasons are written for the failing lines alone.
     conditions = [condition.fill_null(False) for _, column_checks in checks for condition, _ in column_checks]
-    flagged = df.with_row_index("_row").with_columns(_failed=pl.any_horizontal(conditions))
+    flagged = df.with_columns(_failed=pl.any_horizontal(conditions))
     good = flagged.filter(~pl.col("_failed")).select(extract.column_names + ["_row"])
     bad = flagged.filter(pl.col("_failed")).with_columns(
         [_first_reason(column_checks).alias(f"_p{i}") for i, (_, column_checks) in enumerate(checks)]
@@ -347,7 +532,11 @@ def validate(
             [pl.when(pl.col(c).is_not_null()).then(pl.lit(name)) for c, (name, _) in zip(pcols, checks, strict=True)]
         ),
     )
-    as_written = written.select(extract.column_names).with_row_index("_row").join(bad.select("_row"), on="_row")
+    as_written = (
+        written.select(extract.column_names)
+        .with_row_index("_row", offset=first_row)
+        .join(bad.select("_row"), on="_row")
+    )
     quarantine = bad.select(
         line_number=(pl.col("_row") + 2).cast(pl.Int32),
         column_name=pl.col("_column"),
@@ -409,15 +598,33 @@ def _unreadable(e: OSError) -> RejectedFile:
 
 @dataclass
 class Prepared:
-    """One new file read and validated, ready to write: everything but the database work."""
+    """One new file checked whole and its key column read: what loading its chunks needs, and
+    no database work (so it can run while the previous file is written)."""
 
     source_file: str
     sha: str
     extract_date: date
     rows_read: int
-    good: pl.DataFrame
-    quarantine: pl.DataFrame
     warnings: list[str]
+    path: Path
+    extract: Extract
+    layout: Layout
+    duplicates: pl.DataFrame  # the file's repeated keys (duplicate_keys)
+    code_lists: dict
+    chunk_bytes: int = CHUNK_BYTES
+
+    def chunks(self) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        """(valid rows, quarantine rows) of each chunk of the file, read and validated in turn;
+        RejectedFile if it cannot be read."""
+        first_row = 0
+        try:
+            for df in read_chunks(self.path, self.extract, self.layout, self.chunk_bytes):
+                yield validate(df, self.extract, self.code_lists, self.extract_date, self.duplicates, first_row)
+                first_row += df.height
+        except OSError as e:
+            raise _unreadable(e) from None
+        if first_row != self.rows_read:
+            raise RejectedFile(f"the file changed while it was read ({self.rows_read:,} then {first_row:,} lines)")
 
 
 def _reject(con, source_file: str, extract: Extract, sha: str, error: RejectedFile) -> FileResult:
@@ -429,25 +636,51 @@ def _reject(con, source_file: str, extract: Extract, sha: str, error: RejectedFi
     return FileResult(source_file, "rejected", reason=str(error))
 
 
-def prepare_file(path: Path, extract: Extract, code_lists: dict, sha: str) -> Prepared:
-    """Read and validate one file (no database work, so it can run while the previous file is
-    written), or raise RejectedFile saying why it cannot be read."""
+def prepare_file(path: Path, extract: Extract, code_lists: dict, sha: str, chunk_bytes: int = CHUNK_BYTES) -> Prepared:
+    """Check one file whole (name, bytes, header) and read its key column, or raise
+    RejectedFile saying why it cannot be read. Its rows are read when it is written."""
     source_file = f"{extract.name}/{path.name}"
     extract_date = extract_date_from_name(path, extract)
     try:
-        df, warnings = read_extract_file(path, extract)
+        layout = read_layout(path, extract)
+        keys = read_keys(path, extract, layout, chunk_bytes)
     except OSError as e:
         raise _unreadable(e) from None
-    good, quarantine = validate(df, extract, code_lists, extract_date)
-    return Prepared(source_file, sha, extract_date, df.height, good, quarantine, warnings)
+    duplicates = duplicate_keys(keys, extract.key)
+    return Prepared(
+        source_file,
+        sha,
+        extract_date,
+        keys.height,
+        layout.warnings,
+        path,
+        extract,
+        layout,
+        duplicates,
+        code_lists,
+        chunk_bytes,
+    )
 
 
-def write_prepared(con, extract: Extract, prepared: Prepared) -> FileResult:
-    """Valid rows to raw.<extract>, failed lines to raw.quarantine and the file to
-    raw.loaded_files, in one transaction. Arrow hand-over without copies (string views)."""
-    now = datetime.now()
+def _one_ahead(items: Iterator) -> Iterator:
+    """The items of an iterator, the next computed on a second thread while the caller works on
+    this one (Polars and DuckDB both release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-ahead") as pool:
+        following = pool.submit(next, items, done)
+        while (item := following.result()) is not done:
+            following = pool.submit(next, items, done)
+            yield item
+
+
+def _insert(con, extract: Extract, prepared: Prepared, good, quarantine, now, rows: str | list, lines: str) -> None:
+    """One chunk's valid rows into the table `rows` (or, for the lake, appended to the list
+    `rows` as Arrow), its failed lines into `lines`. Arrow hand-over without copies (string
+    views)."""
     newest = pl.CompatLevel.newest()
-    raw_rows = prepared.good.select(
+    raw_rows = good.select(
         *extract.column_names,
         _source_file=pl.lit(prepared.source_file),
         _file_sha256=pl.lit(prepared.sha),
@@ -455,7 +688,7 @@ def write_prepared(con, extract: Extract, prepared: Prepared) -> FileResult:
         _extract_date=pl.lit(prepared.extract_date),
         _loaded_at=pl.lit(now),
     ).to_arrow(compat_level=newest)
-    q_rows = prepared.quarantine.select(
+    q_rows = quarantine.select(
         source_file=pl.lit(prepared.source_file),
         line_number=pl.col("line_number"),
         column_name=pl.col("column_name"),
@@ -465,32 +698,116 @@ def write_prepared(con, extract: Extract, prepared: Prepared) -> FileResult:
         file_sha256=pl.lit(prepared.sha),
         quarantined_at=pl.lit(now),
     ).to_arrow(compat_level=newest)
-    counts = [prepared.rows_read, prepared.good.height, prepared.quarantine.height]
-    con.execute("begin transaction")
+    if isinstance(rows, list):
+        rows.append((raw_rows, q_rows))
+    con.register("_raw_rows", raw_rows)
+    con.register("_q_rows", q_rows)
     try:
-        con.register("_raw_rows", raw_rows)
-        con.register("_q_rows", q_rows)
-        con.execute(f"insert into raw.{extract.name} select * from _raw_rows")
-        con.execute("insert into raw.quarantine select * from _q_rows")
+        if not isinstance(rows, list):
+            con.execute(f"insert into {rows} select * from _raw_rows")
+        con.execute(f"insert into {lines} select * from _q_rows")
+    finally:
+        con.unregister("_raw_rows")
+        con.unregister("_q_rows")
+
+
+def scratch_tables(extract: Extract) -> tuple[str, str]:
+    """The two tables a file of several chunks is written to before it is moved into raw."""
+    return f"raw._loading_{extract.name}", f"raw._loading_quarantine_{extract.name}"
+
+
+def write_prepared(con, extract: Extract, prepared: Prepared, lake: Path | None = None) -> FileResult:
+    """Valid rows to raw.<extract>, failed lines to raw.quarantine and the file to
+    raw.loaded_files, in one transaction, read and validated one chunk at a time (the next
+    chunk while one is written). Raises RejectedFile, with nothing written, if a chunk cannot
+    be read.
+
+    A file of more than one chunk is first written chunk by chunk to two scratch tables
+    (``scratch_tables``: each chunk committed, so DuckDB holds no more than a chunk in memory),
+    then moved into raw in the one transaction; a run that dies part-way leaves only them
+    behind, replaced by the next load.
+
+    With a `lake` (dbt on a Spark cluster, pipelines/lake.py) the valid rows go to the lake's
+    Parquet instead (the file's chunks gathered and written once: memory then grows with the
+    file), and the quarantined lines there too, before the transaction records the file; if it
+    fails, the lake files are removed again."""
+    now = datetime.now()
+    staged = prepared.path.stat().st_size - prepared.layout.data_start > prepared.chunk_bytes
+    lake_rows: list = []
+    rows, lines = _targets(con, extract, staged, lake_rows if lake is not None else None)
+    loaded = quarantined = 0
+    in_lake: list = []
+    shown: list[dict] = []  # the first quarantined lines, for the log
+    try:
+        if not staged:
+            con.execute("begin transaction")
+        for good, quarantine in _one_ahead(prepared.chunks()):
+            _insert(con, extract, prepared, good, quarantine, now, rows, lines)
+            loaded += good.height
+            quarantined += quarantine.height
+            shown += quarantine.head(5 - len(shown)).to_dicts() if len(shown) < 5 else []
+        if lake is not None:
+            in_lake = _write_lake(lake, extract, prepared, lake_rows)
+        if staged:
+            con.execute("begin transaction")
+            if lake is None:
+                con.execute(f"insert into raw.{extract.name} from {rows}")
+            con.execute(f"insert into raw.quarantine from {lines}")
+        counts = [prepared.rows_read, loaded, quarantined]
         con.execute(
             "insert into raw.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?)",
             [extract.name, prepared.source_file, prepared.sha, prepared.extract_date, *counts, now],
         )
         con.execute("commit")
-    except Exception:
+    except BaseException:
         # a failed statement (disk full, say) may already have ended the transaction: the
         # rollback must not hide the real cause behind "no transaction is active"
         with contextlib.suppress(Exception):
             con.execute("rollback")
+        _write_lake(None, extract, prepared, [], undo=in_lake)
         raise
     finally:
-        con.unregister("_raw_rows")
-        con.unregister("_q_rows")
+        if staged:
+            with contextlib.suppress(Exception):
+                con.execute(f"drop table if exists {scratch_tables(extract)[0]}")
+                con.execute(f"drop table if exists {lines}")
     for warning in prepared.warnings:
         log.warning("%s: %s", prepared.source_file, warning)
-    for row in prepared.quarantine.head(5).iter_rows(named=True):
+    for row in shown:
         log.warning("%s line %s: %s", prepared.source_file, row["line_number"], row["reason"])
     return FileResult(prepared.source_file, "loaded", *counts, warnings=prepared.warnings)
+
+
+def _targets(con, extract: Extract, staged: bool, lake_rows: list | None) -> tuple:
+    """Where a file's chunks go: raw.<extract> and raw.quarantine, or the scratch tables of a
+    file of several chunks (created empty here); the valid rows to `lake_rows` for the lake."""
+    rows, lines = f"raw.{extract.name}", "raw.quarantine"
+    if lake_rows is not None:
+        rows = lake_rows
+    if staged:
+        scratch_rows, lines = scratch_tables(extract)
+        if lake_rows is None:
+            rows = scratch_rows
+            con.execute(f"create or replace table {rows} as from raw.{extract.name} limit 0")
+        con.execute(f"create or replace table {lines} as from raw.quarantine limit 0")
+    return rows, lines
+
+
+def _write_lake(lake, extract: Extract, prepared: Prepared, chunks: list, undo: list | None = None) -> list:
+    """One file's rows (its chunks' raw and quarantined Arrow tables) into the raw lake
+    (pipelines/lake.py), before its load is recorded; returns the files written. `undo`:
+    remove those files (the load was not recorded)."""
+    import pyarrow as pa
+
+    from pipelines import lake as raw_lake
+
+    if undo:
+        raw_lake.remove(undo)
+    if lake is None or not chunks:
+        return []
+    raw_rows = pa.concat_tables([r for r, _ in chunks])
+    q_rows = pa.concat_tables([q for _, q in chunks])
+    return raw_lake.write_file(lake, extract.name, prepared.extract_date, prepared.sha, raw_rows, q_rows)
 
 
 def _triage(con, path: Path, extract: Extract) -> tuple[str, FileResult | None]:
@@ -508,10 +825,17 @@ def _triage(con, path: Path, extract: Extract) -> tuple[str, FileResult | None]:
     return sha, FileResult(source_file, seen) if seen else None
 
 
-def load_files(con, paths: list[Path], extract: Extract, code_lists: dict) -> list[FileResult]:
-    """Load each new file in order, one transaction per file. The next file is read and
-    validated on a second thread while the current one is written (Polars and DuckDB both
-    release the GIL), so at most two files are in memory at once."""
+def load_files(
+    con,
+    paths: list[Path],
+    extract: Extract,
+    code_lists: dict,
+    chunk_bytes: int = CHUNK_BYTES,
+    lake: Path | None = None,
+) -> list[FileResult]:
+    """Load each new file in order, one transaction per file. The next file is checked and its
+    keys read on a second thread while the current one is written chunk by chunk, so memory
+    holds two chunks and one file's key column, whatever the files' size."""
     from concurrent.futures import ThreadPoolExecutor
 
     results: list[FileResult] = []
@@ -522,7 +846,7 @@ def load_files(con, paths: list[Path], extract: Extract, code_lists: dict) -> li
 
         def read_ahead(i: int) -> None:
             if i < len(to_read):
-                futures[i] = reader.submit(prepare_file, to_read[i][0], extract, code_lists, to_read[i][1])
+                futures[i] = reader.submit(prepare_file, to_read[i][0], extract, code_lists, to_read[i][1], chunk_bytes)
 
         read_ahead(0)
         next_read = 0
@@ -534,18 +858,27 @@ def load_files(con, paths: list[Path], extract: Extract, code_lists: dict) -> li
             next_read += 1
             read_ahead(next_read)  # the following file is read while this one is written
             try:
-                prepared = future.result()
-            except RejectedFile as e:
+                results.append(write_prepared(con, extract, future.result(), lake))
+            except RejectedFile as e:  # found reading it, or one of its chunks (nothing written)
                 results.append(_reject(con, f"{extract.name}/{path.name}", extract, sha, e))
-                continue
-            results.append(write_prepared(con, extract, prepared))
     return results
 
 
-def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None = None) -> ExtractSummary:
-    """Load every new file of one extract's landing folder into the raw layer."""
+def load_extract(
+    con,
+    landing: Path,
+    extract: Extract,
+    code_lists: dict | None = None,
+    lake: Path | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> ExtractSummary:
+    """Load every new file of one extract's landing folder into the raw layer, each file read
+    in chunks of about `chunk_bytes` of text (the raw rows into `lake` when one is given:
+    pipelines/lake.py)."""
     code_lists = code_lists if code_lists is not None else load_code_lists()
     ensure_raw_schema(con)
+    for scratch in scratch_tables(extract):  # left by a load that died part-way through a file
+        con.execute(f"drop table if exists {scratch}")
     try:
         present, paths = discover(landing, extract)
     except RejectedFile as e:
@@ -557,5 +890,5 @@ def load_extract(con, landing: Path, extract: Extract, code_lists: dict | None =
         summary.files.append(FileResult(f"{extract.name}/", "rejected", reason=str(e)))
         return summary
     summary = ExtractSummary(extract.name, present)
-    summary.files.extend(load_files(con, paths, extract, code_lists))
+    summary.files.extend(load_files(con, paths, extract, code_lists, chunk_bytes, lake))
     return summary

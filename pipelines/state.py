@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,8 +180,10 @@ def _when(stamp: str) -> str:
         return stamp
 
 
-def current_key() -> str | None:
-    """The configured pseudonymisation key (pipelines/pseudonymise.py reads the same)."""
-    from pipelines.pseudonymise import KEY_ENV
+def current_key(settings) -> str | None:
+    """The pseudonymisation key of these settings' warehouse (pipelines/pseudonymise.py), or
+    None before its first run made one; never made here."""
+    from pipelines.pseudonymise import secret_key
 
-    return os.environ.get(KEY_ENV)
+    key = secret_key(settings, create=False)
+    return key.decode("utf-8") if key else None

@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -44,14 +43,21 @@ EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 EXAMPLES = 5
 MAX_FRAME_ROWS = 100_000  # above this a batch is a copy of a table, not an aggregate: refused
 DBT_TARGET_DIR = PROJECT_DIR / "target"
-# <output>/validation/<run-id>/ folders kept (the newest; `latest` is always kept)
-KEEP_ENV, KEEP_DEFAULT = "CONTINUITY_VALIDATION_KEEP", 20
 STATES = ("passed", "warned", "failed")
-# Columns that identify a person (indicators.md s.6): their failing values never reach a
-# report, a log or the terminal; the examples name the source file and line instead.
+# Columns that identify a person or a record (indicators.md s.6), and every date column:
+# their failing values never reach a report, a log or the terminal; the examples name the
+# source file and line instead (`personal`).
 IDENTIFYING_COLUMNS = frozenset(
     {"crn", "client_id", "client", "first_initial", "surname_initial", "date_of_birth", "attributor_key"}
+    | {"person_key", "episode_id", "intervention_id", "assessment_id", "contact_id", "release_id", "record_id"}
+    | {"related_record_id", "lsoa_code", "dob"}
 )
+
+
+def personal(column: str) -> bool:
+    """A column whose values are never shown: identifying, a record id, or a date."""
+    name = column.lower()
+    return name in IDENTIFYING_COLUMNS or name.endswith(("_date", "_dt", "date")) or name.endswith("_id")
 
 
 @dataclass
@@ -153,11 +159,11 @@ def summary_table(results: list[SuiteResult], dbt_tests: list[DbtTestResult] | N
     return table
 
 
-def prune_reports(validation_dir: Path, keep: int | None = None, current: Path | None = None) -> list[Path]:
+def prune_reports(validation_dir: Path, keep: int, current: Path | None = None) -> list[Path]:
     """Delete all but the newest `keep` run folders under <output>/validation (never
-    `latest`, never the current run's); return what was deleted. keep: CONTINUITY_VALIDATION_KEEP
-    or 20. dbt's own target/ run folders are pruned elsewhere."""
-    keep = int(os.environ.get(KEEP_ENV, KEEP_DEFAULT)) if keep is None else keep
+    `latest`, never the current run's); return what was deleted. keep: the setting
+    CONTINUITY_VALIDATION_KEEP (pipelines/settings.py). dbt's own target/ run folders are
+    pruned elsewhere."""
     runs = [
         p
         for p in validation_dir.iterdir()
@@ -318,7 +324,7 @@ def offending_rows(con, sql: str) -> tuple[int, list]:
     if {"source_file", "line_number"} <= set(columns):
         file, line = columns.index("source_file"), columns.index("line_number")
         return count, [f"{row[file]} line {int(row[line])}" for row in rows]
-    if IDENTIFYING_COLUMNS.intersection(columns):
+    if any(personal(c) for c in columns):
         return count, ["masked (identifying column)"] * len(rows)
     return count, [_plain(row[0]) if len(row) == 1 else _plain(list(row)) for row in rows]
 
@@ -327,7 +333,7 @@ def masked_examples(frame, kwargs: dict, examples: list) -> list:
     """Failing values as examples, except for identifying columns: there each example is the
     source file and line of a row holding it (or just "masked" when the batch has no lineage)."""
     columns = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
-    if not IDENTIFYING_COLUMNS.intersection(c.lower() for c in columns):
+    if not any(personal(c) for c in columns):
         return examples
     if not {"source_file", "line_number"} <= set(frame.columns):
         return ["masked (identifying column)"] * len(examples)
@@ -376,29 +382,153 @@ def _plain(value):
     return str(value)
 
 
+WHY_BY_TYPE = {  # the reason an expectation of a kind guards, when its suite gives none
+    "expect_column_values_to_be_in_set": "A code outside its list is wrong or unmapped: its rows would fall out of "
+    "the counts.",
+    "expect_column_values_to_be_between": "A value outside its range is impossible: a computation or a record "
+    "went wrong.",
+    "expect_column_pair_values_a_to_be_greater_than_b": "The two columns keep their order (a part never exceeds "
+    "its whole; an interval holds its value).",
+}
+DBT_WHY = {  # the reason a dbt data test guards, by the kind of test (its name's start)
+    "not_null": "A missing value in a column every row needs: the row could not be counted or joined.",
+    "unique": "A key seen twice would count a release, person or area twice.",
+    "accepted_values": "A code outside the agreed list would fall out of every count that selects by it.",
+    "relationships": "A code with no row in its reference table has no name or parent area.",
+    "unique_combination": "A key seen twice would count a release, person or area twice.",
+    "assert": "A project rule, hand-computed or cross-checked (tests/singular/): a failure means a rule was broken.",
+}
+CSS = """body{font-family:Arial,"DejaVu Sans",sans-serif;margin:0 auto;padding:16px 24px;max-width:1200px;color:#231F20}
+table{border-collapse:collapse;width:100%;table-layout:fixed;margin-bottom:1em}
+td,th{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top;font-size:14px;
+overflow-wrap:anywhere;word-break:break-word}
+caption{text-align:left;font-weight:bold;padding:4px 0}
+.fail{background:#f8d7da}.warn{background:#fff3cd}.pass{background:#e8f5e9}small{color:#425563;font-weight:normal}
+table.summary,table.narrow{width:auto;table-layout:auto}.verdict{font-size:18px}"""
+
+
+def why_of_dbt_test(name: str) -> str:
+    """Why a dbt data test matters, from the kind its name starts with."""
+    return next((why for kind, why in DBT_WHY.items() if name.startswith(kind)), "A rule of the dbt project.")
+
+
+def _examples(examples: list) -> str:
+    """Examples as text a person reads: each on its own, '; ' between; none says so."""
+    return "; ".join(str(e) for e in examples) if examples else ""
+
+
+def load_summary(con) -> dict:
+    """What was loaded and what was set aside, per extract, from the warehouse's load records
+    (raw.loaded_files, raw.quarantine, raw.rejected_files): for the validation report."""
+    rows = con.execute(
+        "select extract, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined), max(extract_date) "
+        "from raw.loaded_files group by extract order by extract"
+    ).fetchall()
+    rejected = dict(con.execute("select extract, count(*) from raw.rejected_files group by extract").fetchall())
+    reasons = con.execute(
+        "select extract, reason, count(*) as n from raw.quarantine group by extract, reason "
+        "order by n desc, extract, reason limit 10"
+    ).fetchall()
+    return {
+        "extracts": [
+            {
+                "extract": e,
+                "files": f,
+                "rows_read": r or 0,
+                "rows_loaded": lo or 0,
+                "rows_quarantined": q or 0,
+                "files_rejected": rejected.get(e, 0),
+                "latest_extract_date": str(d),
+            }
+            for e, f, r, lo, q, d in rows
+        ],  # fmt: skip
+        "quarantine_reasons": [{"extract": e, "reason": r, "rows": n} for e, r, n in reasons],
+    }
+
+
+def _load_html(loads: dict | None) -> str:
+    if loads is None:
+        return "<h2>Loads and quarantine</h2><p>No load records were read for this report.</p>"
+    rows = "".join(
+        f"<tr><th scope='row'>{html.escape(x['extract'])}</th><td>{x['files']:,}</td><td>{x['rows_read']:,}</td>"
+        f"<td>{x['rows_loaded']:,}</td><td>{x['rows_quarantined']:,}</td><td>{x['files_rejected']:,}</td>"
+        f"<td>{html.escape(x['latest_extract_date'])}</td></tr>"
+        for x in loads["extracts"]
+    )
+    out = (
+        "<h2>Loads and quarantine</h2><table><caption>Every extract file loaded into the warehouse, and the rows and "
+        "files set aside (a quarantined row breaks the extract contract; docs/contract.md)</caption><thead><tr>"
+        "<th scope='col'>extract</th><th scope='col'>files loaded</th><th scope='col'>rows read</th>"
+        "<th scope='col'>rows loaded</th><th scope='col'>rows quarantined</th><th scope='col'>files rejected</th>"
+        f"<th scope='col'>latest extract date</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+    if loads["quarantine_reasons"]:
+        reasons = "".join(
+            f"<tr><td>{html.escape(r['extract'])}</td><td>{html.escape(r['reason'])}</td><td>{r['rows']:,}</td></tr>"
+            for r in loads["quarantine_reasons"]
+        )
+        out += (
+            "<table><caption>The commonest reasons rows were quarantined</caption><thead><tr><th scope='col'>extract"
+            "</th><th scope='col'>reason</th><th scope='col'>rows</th></tr></thead><tbody>"
+            + reasons
+            + "</tbody></table>"
+        )
+    return out
+
+
+def _gates_html(gates: list[dict] | None) -> str:
+    if not gates:
+        return "<h2>Publication gates</h2><p>No gate results were recorded for this run.</p>"
+    rows = []
+    for g in gates:
+        state = "pass" if g["passed"] else ("warn" if g.get("accepted") else "fail")
+        result = "pass" if g["passed"] else ("accepted" if g.get("accepted") else "FAIL")
+        rows.append(
+            f"<tr class='{state}'><th scope='row'>{html.escape(g['gate'])}</th><td>{result}</td>"
+            f"<td>{html.escape(g.get('summary', ''))}</td><td>{html.escape(g.get('why', ''))}</td></tr>"
+        )
+    return (
+        "<h2>Publication gates</h2><table><caption>Blocking checks on the national C20 before anything is published "
+        "(an analyst may accept a failing gate by name, with a reason)</caption><colgroup><col style='width:14%'>"
+        "<col style='width:8%'><col style='width:48%'><col style='width:30%'></colgroup><thead><tr>"
+        "<th scope='col'>gate</th><th scope='col'>result</th><th scope='col'>what was found</th>"
+        "<th scope='col'>why it matters</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
 def _summary_html(table: dict[str, dict[str, int]]) -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(kind)}</td>" + "".join(f"<td>{counts.get(state, 0)}</td>" for state in STATES) + "</tr>"
+        f"<tr><th scope='row'>{html.escape(kind)}</th>"
+        + "".join(f"<td>{counts.get(state, 0)}</td>" for state in STATES)
+        + "</tr>"
         for kind, counts in table.items()
     )
-    return "<table class='summary'><tr><th></th><th>passed</th><th>warned</th><th>failed</th></tr>" + rows + "</table>"
+    return (
+        "<table class='summary'><caption>Checks of this run</caption><thead><tr><td></td><th scope='col'>passed</th>"
+        "<th scope='col'>warned</th><th scope='col'>failed</th></tr></thead><tbody>" + rows + "</tbody></table>"
+    )
 
 
 def _dbt_html(dbt_tests: list[DbtTestResult] | None) -> str:
     if dbt_tests is None:
         return "<h2>dbt tests</h2><p>No dbt test results for this run (dbt did not run, or its results are gone).</p>"
     rows = [
-        "<h2>dbt tests <small>dbt's run_results.json of this run's build</small></h2>",
-        "<table><tr><th>test</th><th>result</th><th>failing rows</th><th>message</th></tr>",
+        "<h2>dbt tests</h2>",
+        "<table><caption>dbt's data tests of this run's build (run_results.json)</caption><colgroup>"
+        "<col style='width:36%'><col style='width:7%'><col style='width:8%'><col style='width:22%'>"
+        "<col style='width:27%'></colgroup><thead><tr><th scope='col'>test</th><th scope='col'>result</th>"
+        "<th scope='col'>failing rows</th><th scope='col'>message</th><th scope='col'>why it matters</th></tr></thead>"
+        "<tbody>",
     ]
     for t in dbt_tests:
         cls = {"passed": "pass", "warned": "warn", "failed": "fail"}.get(t.state, "")
         failures = "" if t.failures is None else t.failures
         rows.append(
             f"<tr class='{cls}'><td>{html.escape(t.name)}</td><td>{html.escape(t.status)}</td>"
-            f"<td>{failures}</td><td>{html.escape(t.message if t.state != 'passed' else '')}</td></tr>"
+            f"<td>{failures}</td><td>{html.escape(t.message if t.state != 'passed' else '')}</td>"
+            f"<td>{html.escape(why_of_dbt_test(t.name))}</td></tr>"
         )
-    rows.append("</table>")
+    rows.append("</tbody></table>")
     return "".join(rows)
 
 
@@ -409,8 +539,13 @@ def _suite_html(suite: SuiteResult) -> str:
     if suite.error:
         rows.append(f"<p class='fail'>Could not run: {html.escape(suite.error)}</p>")
     rows.append(
-        "<table><tr><th>expectation</th><th>column</th><th>kind</th><th>result</th>"
-        "<th>unexpected</th><th>examples</th><th>why</th></tr>"
+        f"<table><caption>Expectations of the suite {html.escape(suite.name)}</caption><colgroup>"
+        "<col style='width:24%'><col style='width:13%'><col style='width:7%'><col style='width:5%'>"
+        "<col style='width:8%'><col style='width:18%'><col style='width:25%'></colgroup><thead><tr>"
+        "<th scope='col'>expectation</th><th scope='col'>column</th><th scope='col'>kind</th>"
+        "<th scope='col'>result</th>"
+        "<th scope='col'>unexpected</th><th scope='col'>examples</th><th scope='col'>why it matters</th></tr></thead>"
+        "<tbody>"
     )
     for r in suite.results:
         cls = "pass" if r.success else ("fail" if r.blocking else "warn")
@@ -418,20 +553,38 @@ def _suite_html(suite: SuiteResult) -> str:
             f"<tr class='{cls}'><td>{html.escape(r.type)}</td><td>{html.escape(r.column)}</td>"
             f"<td>{'blocking' if r.blocking else 'warning'}</td><td>{'pass' if r.success else 'FAIL'}</td>"
             f"<td>{'' if r.unexpected_count is None else r.unexpected_count}</td>"
-            f"<td>{html.escape(json.dumps(r.examples, default=str))}</td><td>{html.escape(r.why)}</td></tr>"
+            f"<td>{html.escape(_examples(r.examples))}</td>"
+            f"<td>{html.escape(r.why or WHY_BY_TYPE.get(r.type, 'A rule of the suite.'))}</td></tr>"
         )
-    rows.append("</table>")
+    rows.append("</tbody></table>")
     return "".join(rows)
 
 
-def _verdict(results: list[SuiteResult], complete: bool, expected: int | None, passed: bool, dbt_failed: int) -> str:
+def _verdict(results: list[SuiteResult], complete: bool, expected: int | None, passed: bool, dbt_failed: int,
+             gates_failed: int = 0) -> str:  # fmt: skip
     if not complete:
         return f"Incomplete: {len(results)} of {expected} suites ran. Nothing is published from an incomplete run."
     if passed:
-        return "Every blocking expectation and every dbt test passed."
+        return "Every blocking expectation, publication gate and dbt test passed."
+    if gates_failed and all(r.passed for r in results) and not dbt_failed:
+        return f"{gates_failed} publication gate(s) failed: nothing was published."
     if dbt_failed and all(r.passed for r in results):
         return f"{dbt_failed} dbt test(s) failed: nothing was published."
     return "A blocking expectation failed: nothing was published."
+
+
+def _page(title: str, produced: str, verdict: str, table: dict, gates: list[dict], loads: dict | None,
+          results: list[SuiteResult], dbt_tests: list[DbtTestResult] | None) -> str:  # fmt: skip
+    """The report as one HTML page (no CDN, no script)."""
+    rows = "".join(_suite_html(suite) for suite in results)
+    return f"""<!doctype html><html lang="en-GB"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>
+<style>{CSS}</style></head>
+<body><main><h1>{html.escape(title)}</h1><p>Produced {produced}.</p>
+<p class="verdict"><strong>{verdict}</strong></p>
+{_summary_html(table)}{_gates_html(gates)}{_load_html(loads)}<h2>Great Expectations suites</h2>{rows}
+{_dbt_html(dbt_tests)}</main></body></html>
+"""
 
 
 def write_report(
@@ -440,40 +593,50 @@ def write_report(
     title: str,
     expected: int | None = None,
     dbt_tests: list[DbtTestResult] | None = None,
+    gates: list[dict] | None = None,
+    loads: dict | None = None,
 ) -> tuple[Path, Path]:
-    """The validation report of a run: JSON for machines, HTML (no CDN, no script) for people.
-    Dated, with a summary table (suites, expectations and dbt tests passed, warned, failed)
-    and the dbt tests beside the suites. With `expected` suites, a report holding fewer is
-    incomplete and never says passed (a run killed half way through validation must not
-    look like a pass); a failed dbt test fails the report too."""
+    """The validation report of a run: JSON for machines, HTML (no CDN, no script) for people,
+    titled with its date and verdict. A summary table (suites, expectations, gates and dbt
+    tests passed, warned, failed), the publication gates, what was loaded and quarantined,
+    each suite's expectations and the dbt tests, every check with why it matters; laid out to
+    fit a 1280-pixel screen. With `expected` suites, a report holding fewer is incomplete and
+    never says passed (a run killed half way through validation must not look like a pass);
+    a failed dbt test or an unaccepted failing gate fails the report too."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     complete = expected is None or len(results) >= expected
-    produced = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    now = datetime.now(UTC)
+    produced = now.strftime("%Y-%m-%d %H:%M:%S UTC")
     table = summary_table(results, dbt_tests)
+    gates = gates or []
+    gates_failed = sum(not g["passed"] and not g.get("accepted") for g in gates)
+    if gates:
+        table["publication gates"] = {
+            "passed": sum(g["passed"] for g in gates),
+            "warned": sum(not g["passed"] and bool(g.get("accepted")) for g in gates),
+            "failed": gates_failed,
+        }
     dbt_failed = table["dbt tests"]["failed"]
+    passed = complete and all(r.passed for r in results) and not dbt_failed and not gates_failed
+    short = "incomplete" if not complete else "passed" if passed else "failed"
+    full_title = f"{title}, {now.day} {now:%B %Y}: {short}"
     payload = {
-        "title": title,
+        "title": full_title,
         "produced": produced,
         "complete": complete,
         "suites_run": len(results),
         "suites_expected": expected,
-        "passed": complete and all(r.passed for r in results) and not dbt_failed,
+        "passed": passed,
         "summary": table,
+        "gates": gates,
+        "loads": loads,
         "suites": [{**asdict(r), "passed": r.passed} for r in results],
         "dbt_tests": None if dbt_tests is None else [{**asdict(t), "state": t.state} for t in dbt_tests],
     }
     json_path = folder / "validation.json"
     json_path.write_text(json.dumps(payload, indent=1, default=str) + "\n")
-    rows = [_suite_html(suite) for suite in results]
-    verdict = _verdict(results, complete, expected, payload["passed"], dbt_failed)
-    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:80em}}table{{border-collapse:collapse;width:100%}}
-td,th{{border:1px solid #bbb;padding:4px;text-align:left;font-size:90%}}.fail{{background:#f8d7da}}
-.warn{{background:#fff3cd}}.pass{{background:#e8f5e9}}small{{color:#555;font-weight:normal}}
-table.summary{{width:auto}}</style></head>
-<body><h1>{html.escape(title)}</h1><p>Produced {produced}.</p><p><strong>{verdict}</strong></p>
-{_summary_html(table)}<h2>Great Expectations suites</h2>{"".join(rows)}{_dbt_html(dbt_tests)}</body></html>
-"""
+    verdict = _verdict(results, complete, expected, passed, dbt_failed, gates_failed)
+    page = _page(full_title, produced, verdict, table, gates, loads, results, dbt_tests)
     html_path = folder / "validation.html"
     html_path.write_text(page)
     return json_path, html_path

@@ -54,13 +54,17 @@ def inject_recording_problems(rng, rate: float, manifest: dict, records: Records
     record = _Recorder(manifest["recording_problems"])
     secure_id, comm_id = records.secure["EPISODID"], records.community["EPISODID"]
     engaged_js = rng.permutation(records.engaged_js)
-    pri = engaged_js[records.community["RFLS"][engaged_js] == "PRI"]
+    # problem 1 is looked for only between an episode and a release of the same area (the
+    # episode's UTLA is the release's EXITDEST, indicators.md s.2): planted only there
+    same_area = records.community["UTLA"][engaged_js] == records.secure["EXITDEST"][records.comm_rows[engaged_js]]
+    pri = engaged_js[(records.community["RFLS"][engaged_js] == "PRI") & same_area]
     k = _count(rate, len(engaged_js))
     type1, used = pri[:k], set(pri[:k].tolist())
     rest = np.array([j for j in engaged_js if j not in used], dtype=int)
     type3, type5 = rest[:k], rest[k : 2 * k]
     type4 = rest[2 * k :][records.triage_c[rest[2 * k :]] + np.timedelta64(90, "D") <= LAST_DAY][:k]
-    # 1: the community provider mistypes the first initial of a prison-referred client
+    # 1: the community provider mistypes the first initial of a prison-referred client of the
+    # area the client was released to
     for j in type1:
         records.community["FINITIAL"][j] = chr((ord(records.community["FINITIAL"][j]) - 65 + 1) % 26 + 65)
         record("attributor_mismatch", comm_id[j], secure_id[records.comm_rows[j]])

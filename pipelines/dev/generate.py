@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.contract import EXTRACTS_BY_NAME, SEEDS_DIR
-from pipelines.pseudonymise import write_marker  # noqa: E402
+from pipelines.synthetic import write_marker  # noqa: E402
 
 LAST_DAY = np.datetime64("2026-03-31")
 LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))

@@ -54,7 +54,8 @@ def test_bad_date_is_quarantined_with_file_line_and_reason(con, tmp_path, code_l
     assert summary.total("rows_loaded") == 1
     [(file, line, column, reason, raw_line)] = quarantine(con)
     assert (file, line, column) == ("ndtms_secure/ndtms_secure_20230630.csv", 3, "PRISEXDT")
-    assert reason == "PRISEXDT '2023-02-30' is not a valid date (YYYY-MM-DD)"
+    # a person-level date is never shown: the file and line say where it is
+    assert reason == "PRISEXDT (value withheld: identifying field) is not a valid date (YYYY-MM-DD)"
     assert raw_line.startswith("S2,PLEI,LEI,PC1,A,B,1990-05-17,1,")
 
 
@@ -92,8 +93,9 @@ def test_every_row_of_a_duplicated_key_is_quarantined(con, tmp_path, code_lists)
     summary = load(con, tmp_path, "ndtms_secure", code_lists)
     assert (summary.total("rows_loaded"), summary.total("rows_quarantined")) == (1, 2)
     assert [(q[1], q[3]) for q in quarantine(con)] == [
-        (2, "duplicate key EPISODID 'S1' (2 rows in this file; all quarantined)"),
-        (3, "duplicate key EPISODID 'S1' (2 rows in this file; all quarantined)"),
+        # the key's value is a record id: never shown; the lines holding it are
+        (2, "duplicate key EPISODID: 2 rows in this file, first on line 2; all quarantined"),
+        (3, "duplicate key EPISODID: 2 rows in this file, first on line 2; all quarantined"),
     ]
 
 
@@ -254,12 +256,11 @@ def test_a_file_rejected_for_its_name_loads_once_renamed(con, tmp_path, code_lis
 
 
 def test_a_file_over_the_size_limit_loads_once_the_limit_is_raised(con, tmp_path, code_lists, monkeypatch):
-    import pipelines.load
-
+    # the limit is read when a file is read, not when the loader is imported
     write_extract(tmp_path, "ndtms_secure", "2023-06-30", [secure_row()])
-    monkeypatch.setattr(pipelines.load, "MAX_FILE_BYTES", 10)
+    monkeypatch.setenv("CONTINUITY_MAX_FILE_BYTES", "10")
     assert [f.status for f in load(con, tmp_path, "ndtms_secure", code_lists).files] == ["rejected"]
-    monkeypatch.setattr(pipelines.load, "MAX_FILE_BYTES", 1024**3)
+    monkeypatch.setenv("CONTINUITY_MAX_FILE_BYTES", str(1024**3))
     assert [f.status for f in load(con, tmp_path, "ndtms_secure", code_lists).files] == ["loaded"]
     assert con.execute("select count(*) from raw.ndtms_secure").fetchall() == [(1,)]
 
@@ -351,3 +352,58 @@ def test_a_failed_load_reports_its_cause_not_the_failed_rollback(tmp_path, code_
     with pytest.raises(duckdb.IOException, match="No space left on device"):
         load_extract(FullDisk(), tmp_path, EXTRACTS_BY_NAME["ndtms_secure"], code_lists)
     real.close()
+
+
+def test_a_file_larger_than_a_chunk_loads_as_one_file_read_in_chunks(con, tmp_path, code_lists):
+    # 40 episodes, S1..S40 on lines 2..41, then line 42 repeats S5 (the key, with a space the
+    # contract trims) and line 43 holds S41 with an impossible date. At 300 bytes a chunk (a
+    # data line is 121 bytes: two or three lines a chunk), the file (5,286 bytes) is read in 18
+    # chunks, and the repeat of line 6's key is 14 chunks after it.
+    rows = [secure_row(EPISODID=f"S{i}") for i in range(1, 41)]
+    rows += [secure_row(EPISODID=" S5"), secure_row(EPISODID="S41", PRISEXDT="2023-02-30")]
+    path = write_extract(tmp_path, "ndtms_secure", "2023-06-30", rows)
+    assert path.stat().st_size == 5286
+    summary = load_extract(con, tmp_path, EXTRACTS_BY_NAME["ndtms_secure"], code_lists, chunk_bytes=300)
+    # 42 lines read = 39 loaded (40 + S41 - the two S5 lines - S41) + 3 quarantined
+    [result] = summary.files
+    assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == ("loaded", 42, 39, 3)
+    assert [(q[1], q[2], q[3]) for q in quarantine(con)] == [
+        (6, "EPISODID", "duplicate key EPISODID: 2 rows in this file, first on line 6; all quarantined"),
+        (42, "EPISODID", "duplicate key EPISODID: 2 rows in this file, first on line 6; all quarantined"),
+        (43, "PRISEXDT", "PRISEXDT (value withheld: identifying field) is not a valid date (YYYY-MM-DD)"),
+    ]
+    # every loaded row keeps its own line; the scratch tables of a file read in chunks are gone
+    assert con.execute(
+        'select count(*), min(_line_number), max(_line_number), count(distinct "EPISODID") from raw.ndtms_secure'
+    ).fetchall() == [(39, 2, 41, 39)]
+    assert con.execute(
+        'select count(*) from raw.ndtms_secure where _line_number != cast(substr("EPISODID", 2) as int) + 1'
+    ).fetchall() == [(0,)]
+    assert con.execute("select rows_read, rows_loaded, rows_quarantined from raw.loaded_files").fetchall() == [
+        (42, 39, 3)
+    ]
+    assert (
+        con.execute("select table_name from duckdb_tables() where table_name like '\\_loading%' escape '\\'").fetchall()
+        == []
+    )
+
+
+def test_a_file_that_fails_part_way_through_its_chunks_loads_nothing(con, tmp_path, code_lists):
+    # line 30 of 41 has more fields than the header: the chunks before it were written to the
+    # scratch tables, but raw, the quarantine and the loaded files hold nothing of the file
+    text = csv_text("ndtms_secure", [secure_row(EPISODID=f"S{i}") for i in range(1, 41)])
+    lines = text.splitlines(keepends=True)
+    lines[29] = lines[29].rstrip("\n") + ",extra\n"
+    write_extract(tmp_path, "ndtms_secure", "2023-06-30", text="".join(lines))
+    summary = load_extract(con, tmp_path, EXTRACTS_BY_NAME["ndtms_secure"], code_lists, chunk_bytes=300)
+    assert [(f.status, f.reason) for f in summary.files] == [
+        (
+            "rejected",
+            f"line 30: {len(EXTRACTS_BY_NAME['ndtms_secure'].columns) + 1} fields where the header has "
+            f"{len(EXTRACTS_BY_NAME['ndtms_secure'].columns)}",
+        )
+    ]
+    assert con.execute(
+        "select (select count(*) from raw.ndtms_secure), (select count(*) from raw.quarantine), "
+        "(select count(*) from raw.loaded_files)"
+    ).fetchall() == [(0, 0, 0)]

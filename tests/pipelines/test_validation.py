@@ -265,3 +265,46 @@ def test_a_batch_that_copies_a_table_is_refused(monkeypatch):
     assert result.error.startswith("a batch returned more than 10 rows")
     aggregated = {**suite, "batches": [{"sql": "select count(*) as id from big", "expectations": [expectation]}]}
     assert run_suite(con, aggregated).passed is True
+
+
+def test_the_report_names_its_date_and_verdict_gates_loads_and_every_why(tmp_path):
+    import json
+    from datetime import UTC, datetime
+
+    from pipelines.validation import DbtTestResult, ExpectationResult, SuiteResult, load_summary, write_report
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw.loaded_files as select * from (values ('ndtms_secure', 'a.csv', date '2024-03-31', 10, 9, 1),"
+        " ('ndtms_secure', 'b.csv', date '2024-06-30', 5, 5, 0)) v(extract, source_file, extract_date, rows_read, "
+        "rows_loaded, rows_quarantined)"
+    )
+    con.execute("create table raw.rejected_files as select 'ndtms_secure' as extract, 'c.csv' as source_file")
+    con.execute("create table raw.quarantine as select 'ndtms_secure' as extract, 'DOB: not a date' as reason")
+    loads = load_summary(con)
+    # two files, 15 rows read, 14 loaded, 1 quarantined, 1 rejected; latest extract date 2024-06-30
+    assert loads["extracts"] == [{"extract": "ndtms_secure", "files": 2, "rows_read": 15, "rows_loaded": 14,
+                                  "rows_quarantined": 1, "files_rejected": 1, "latest_extract_date": "2024-06-30"}]  # fmt: skip
+    unmet = ExpectationResult("expect_column_values_to_be_in_set", "sex_code", False, False, 2, ["a.csv line 3", 7])
+    gates = [
+        {"gate": "c20_band", "passed": True, "accepted": False, "summary": "within 10-90%", "why": "plausible"},
+        {"gate": "c20_change", "passed": False, "accepted": False, "summary": "moved 7 points", "why": "stable"},
+    ]
+    dbt = [DbtTestResult("unique_phof_c20_key", "pass", 0)]
+    json_path, html_path = write_report([SuiteResult("s", "s", "", [unmet])], tmp_path, "Validation report",
+                                        expected=1, dbt_tests=dbt, gates=gates, loads=loads)  # fmt: skip
+    report = json.loads(json_path.read_text())
+    today = datetime.now(UTC)
+    # an unaccepted failing gate fails the run, and the title says so with the date
+    assert report["title"] == f"Validation report, {today.day} {today:%B %Y}: failed" and report["passed"] is False
+    assert report["summary"]["publication gates"] == {"passed": 1, "warned": 0, "failed": 1}
+    page = html_path.read_text()
+    assert f"<h1>{report['title']}</h1>" in page and "<main>" in page
+    assert "a.csv line 3; 7" in page and "[" not in page.split("<td>a.csv line 3")[0][-10:]  # examples as text
+    assert "1 publication gate(s) failed: nothing was published." in page
+    assert "<th scope='row'>c20_change</th><td>FAIL</td><td>moved 7 points</td><td>stable</td>" in page
+    assert "<td>DOB: not a date</td><td>1</td>" in page
+    assert "A key seen twice would count" in page  # the dbt test's why
+    assert "A code outside its list is wrong or unmapped" in page  # an expectation without its own why gets one
+    assert page.count("<table") == page.count("<caption>") and "table-layout:fixed" in page

@@ -96,3 +96,42 @@ def test_an_empty_extract_is_a_warning_that_shows_the_row_count():
     )
     result = run_suite(con, SUITES["ndelius_oasys"])
     assert result.passed and [(r.column, r.blocking, r.observed) for r in result.warnings] == [("row_count", False, 0)]
+
+
+def test_the_time_to_treatment_suite_catches_counts_that_do_not_add_up_and_an_estimate_below_the_seen_share():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.time_to_treatment as select * from (values "
+        # the first row of int_time_to_treatment_curves' unit test: 10 = 6 + 1 + 3 - 0, 32.5% >= 3/10
+        "(date '2023-04-01', 'england', 'E92000001', 7, 10, 6, 3, 0, 1, 32.5, 11.75, 70.94), "
+        # 10 <> 6 + 1 + 4 - 0, and 35% is below the 4 of 10 seen to start
+        "(date '2023-04-01', 'england', 'E92000001', 14, 10, 6, 4, 0, 1, 35.0, 11.75, 70.94)) "
+        "v(period_start, geography_type, geography_code, day, releases_followed, at_risk, started, started_on_day, censored, "
+        "started_pct, lower_ci95_pct, upper_ci95_pct)"
+    )
+    result = run_suite(con, SUITES["time_to_treatment"])
+    failing = {r.column: (r.unexpected_count, r.examples) for r in result.results if not r.success}
+    assert failing == {
+        "counts_not_adding_up": (1, [["2023-04-01", "england", "E92000001", 14]]),
+        "estimate_below_observed": (1, [["2023-04-01", "england", "E92000001", 14]]),
+    }
+
+
+def test_the_recording_adjusted_suite_catches_a_rate_a_fix_lowers():
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.c20_recording_adjusted as select * from (values "
+        "(date '2023-04-01', 'E08000035', 'all', null, 8, 3, 37.5, 2, 5, 62.5, 25.0, 1, 3), "
+        # a fix that lowers the numerator (and so the rate)
+        "(date '2023-04-01', 'E08000035', 'community', 'AG1', 8, 3, 37.5, 0, 2, 25.0, 0.0, 0, 0)) "
+        "v(period_start, geography_code, provider_role, provider, denominator, numerator, value_pct, "
+        "releases_fix_would_engage, adjusted_numerator, adjusted_value_pct, difference_pct_points, "
+        "attributor_mismatch_problems, exit_date_after_triage_problems)"
+    )
+    result = run_suite(con, SUITES["c20_recording_adjusted"])
+    assert sorted(r.column for r in result.results if not r.success) == [
+        "adjusted_numerator,numerator",
+        "adjusted_value_pct,value_pct",
+    ]
