@@ -62,13 +62,14 @@ DBT = "dbt build alone (warm warehouse)"
 WITHOUT = "full run without the last quarter"
 QUARTER = "one new quarter"
 DUCKDB = "DuckDB SQL script (baseline)"
+C20_ONLY = "C20-only DuckDB script (lower bound)"
 PANDAS = "pandas script (baseline)"
 PIPELINE_RUNS = (FULL, RERUN, WITHOUT, QUARTER)
 
 # The targets (make bench; never a timed test). 4 GB is read as 4 GiB; "no worse than linear":
 # the whole run's seconds per million landing rows at scales 10 and 30 at most GROWTH_SLACK
 # times that at scale 1 (10% for noise on a shared machine).
-BASELINE_RATIO, MEMORY_MIB, SCALE1_SECONDS, RERUN_SECONDS, QUARTER_SHARE, GROWTH_SLACK = 2.5, 4096, 45, 10, 0.25, 1.1
+BASELINE_RATIO, MEMORY_MIB, SCALE1_SECONDS, RERUN_SECONDS, QUARTER_SHARE, GROWTH_SLACK = 2.5, 4096, 25, 3, 0.25, 1.1
 # Above this scale only the whole run (and its re-run) is measured: the targets ask of scale 30
 # only that it runs and how its time per row grows; the baselines (the pandas script holds the
 # landing in memory), the dbt-alone build and the new quarter are compared at scale 10.
@@ -266,8 +267,7 @@ def landing_without_last_quarter(landing: Path, out: Path) -> list[Path]:
     """`out`: the landing folder's files (hard links) without those of its newest extract
     date (every extract folder holds quarterly `<extract>_<YYYYMMDD>.csv` files). Returns
     the held-back files. The generator's marker is copied unchanged: it lists every file
-    the subset holds, which is what the development key needs (pipelines/pseudonymise.py);
-    should that rule ever want the exact set, a marker for the subset is written instead."""
+    the subset holds, so the outputs stay labelled synthetic (pipelines/synthetic.py)."""
     files = sorted(landing.glob("*/*.csv"))
     dates = {p: m.group(1) for p in files if (m := EXTRACT_FILE.search(p.name))}
     if not dates:
@@ -280,12 +280,6 @@ def landing_without_last_quarter(landing: Path, out: Path) -> list[Path]:
         if path not in held_back:
             _link(path, out / path.relative_to(landing))
     _markers(landing, out)
-    if not _development_key_allowed(out):
-        from pipelines.pseudonymise import write_marker
-
-        settings = json.loads((landing / "SYNTHETIC.json").read_text())
-        settings.pop("files", None)
-        write_marker(out, settings)
     return held_back
 
 
@@ -294,23 +288,6 @@ def add_back(held_back: list[Path], landing: Path, out: Path) -> None:
     for path in held_back:
         _link(path, out / path.relative_to(landing))
     _markers(landing, out)
-
-
-def _development_key_allowed(landing: Path) -> bool:
-    from pipelines.pseudonymise import DEV_OK_ENV, KEY_ENV, MissingKeyError, check_key_policy
-
-    if os.environ.get(KEY_ENV):
-        return True  # a real key: no marker needed
-    saved = os.environ.get(DEV_OK_ENV)
-    try:
-        check_key_policy(landing)
-        return True
-    except MissingKeyError:
-        return False
-    finally:  # the policy sets the variable; the harness's environment stays as it was
-        os.environ.pop(DEV_OK_ENV, None)
-        if saved is not None:
-            os.environ[DEV_OK_ENV] = saved
 
 
 def landing_rows(landing: Path) -> int:
@@ -344,6 +321,18 @@ def duckdb_baseline(landing: Path) -> dict:
     con.execute(f"set variable landing = '{landing}'")
     con.execute(f"set variable seeds = '{ROOT / 'seeds'}'")
     con.execute((HERE / "baseline_duckdb.sql").read_text())
+    rows = con.execute("select fy, geography_code, denominator, numerator from c20").fetchall()
+    return {(int(y), g): (int(d), int(n)) for y, g, d, n in rows}
+
+
+def c20_only_baseline(landing: Path) -> dict:
+    """C20 alone (c20_duckdb.sql): the columns C20 reads, with the row contract on them."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"set variable landing = '{landing}'")
+    con.execute(f"set variable seeds = '{ROOT / 'seeds'}'")
+    con.execute((HERE / "c20_duckdb.sql").read_text())
     rows = con.execute("select fy, geography_code, denominator, numerator from c20").fetchall()
     return {(int(y), g): (int(d), int(n)) for y, g, d, n in rows}
 
@@ -405,14 +394,23 @@ def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
     if scale > LARGEST_COMPARED:  # its targets ask only that the whole run finishes, and how fast per row
         saved.write_text(json.dumps(data))
         return data
-    dbt_env = {"CONTINUITY_WAREHOUSE": str(work / "c.duckdb"), "CONTINUITY_DEV_KEY_OK": "1"}
-    dbt = [str(BIN / "dbt"), "build", "--exclude-resource-type", "unit_test", "--profiles-dir", str(ROOT), "--quiet"]
+    dbt_env = {"CONTINUITY_WAREHOUSE": str(work / "c.duckdb")}  # its own key file, made by the run
+    dbt = [
+        str(BIN / "continuity-dbt"),
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--profiles-dir",
+        str(ROOT),
+        "--quiet",
+    ]
     for _ in range(repeats):
         keep(DBT, measure(dbt, env=dbt_env))
     expected = pipeline_c20(work / "c.duckdb")
+    agree(expected, c20_only_baseline(landing), "the C20-only DuckDB script")
     agree(expected, duckdb_baseline(landing), "the DuckDB script")
     agree(expected, pandas_baseline(landing), "the pandas script")
-    for name, module in ((DUCKDB, "duckdb"), (PANDAS, "pandas")):
+    for name, module in ((C20_ONLY, "c20_only"), (DUCKDB, "duckdb"), (PANDAS, "pandas")):
         code = (
             f"import sys; sys.path.insert(0, {str(HERE)!r}); from run import {module}_baseline; "
             f"from pathlib import Path; {module}_baseline(Path({str(landing)!r}))"
@@ -482,7 +480,7 @@ def targets(all_results: dict[float, dict]) -> list[dict]:
     rows = []
     at = {float(s): d["results"] for s, d in all_results.items()}
     ten, one, thirty = at.get(10.0), at.get(1.0), at.get(30.0)
-    for name, limit_name in ((DUCKDB, "DuckDB"), (PANDAS, "pandas")):
+    for name, limit_name in ((C20_ONLY, "C20-only DuckDB"), (DUCKDB, "DuckDB"), (PANDAS, "pandas")):
         target = f"scale 10: whole pipeline <= {BASELINE_RATIO:g}x the {limit_name} script"
         if ten and ten.get(FULL) and ten.get(name):
             pipe, base = median(ten[FULL]), median(ten[name])
@@ -519,19 +517,20 @@ def targets(all_results: dict[float, dict]) -> list[dict]:
         )
     else:
         rows.append(_row(target, "scale 1 not run", None))
-    target = f"scale 10: re-run with nothing new <= {RERUN_SECONDS} s"
-    if ten and ten.get(RERUN):
-        wall = median(ten[RERUN])
-        rows.append(
-            _row(
-                target,
-                f"{wall:,.1f} s ({ten[RERUN][-1].get('verdict', '')})",
-                wall <= RERUN_SECONDS,
-                f"needs {wall - RERUN_SECONDS:,.0f} s off; {_largest(ten[RERUN])}",
+    for scale, runs in ((1, one), (10, ten)):
+        target = f"scale {scale}: re-run with nothing new <= {RERUN_SECONDS} s"
+        if runs and runs.get(RERUN):
+            wall = median(runs[RERUN])
+            rows.append(
+                _row(
+                    target,
+                    f"{wall:,.1f} s ({runs[RERUN][-1].get('verdict', '')})",
+                    wall <= RERUN_SECONDS,
+                    f"needs {wall - RERUN_SECONDS:,.1f} s off (the check reads every landing file's sha256)",
+                )
             )
-        )
-    else:
-        rows.append(_row(target, "scale 10 not run", None))
+        else:
+            rows.append(_row(target, f"scale {scale} not run", None))
     target = f"scale 10: one new quarter <= {QUARTER_SHARE:.0%} of the full run"
     if ten and ten.get(QUARTER) and ten.get(FULL):
         new, full = median(ten[QUARTER]), median(ten[FULL])
@@ -647,14 +646,17 @@ def scale_section(scale: float, data: dict) -> list[str]:
         ]
     if runs.get(FULL) and runs.get(DUCKDB) and runs.get(PANDAS):
         pipe = median(runs[FULL])
+        c20_only = (
+            f"pipeline / C20-only DuckDB script = {pipe / median(runs[C20_ONLY]):.1f}x; " if runs.get(C20_ONLY) else ""
+        )
         lines += [
             "",
-            f"Ratios: pipeline / DuckDB script = {pipe / median(runs[DUCKDB]):.1f}x; pipeline / pandas script = "
+            f"Ratios: {c20_only}pipeline / DuckDB script = {pipe / median(runs[DUCKDB]):.1f}x; pipeline / pandas script = "
             f"{pipe / median(runs[PANDAS]):.1f}x; re-run / full run = "
             + (f"{median(runs[RERUN]) / pipe:.0%}" if runs.get(RERUN) else "-")
             + "; one new quarter / full run = "
             + (f"{median(runs[QUARTER]) / pipe:.0%}" if runs.get(QUARTER) else "-")
-            + ". Both baselines gave the pipeline's C20 numbers (England and every local authority, every "
+            + ". Every baseline gave the pipeline's C20 numbers (England and every local authority, every "
             "financial year) before they were timed.",
         ]
     return lines + [""]

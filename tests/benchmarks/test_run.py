@@ -38,7 +38,10 @@ def _runs(*walls, rss=1000.0, stages=None, stage_rss=None, **extra):
 def _fake_results() -> dict:
     scale10_stages = {"load": 50.0, "dbt build": 120.0, "checks": 20.0, "publication": 10.0}
     return {
-        1.0: {"rows": 2_000_000, "results": {bench.FULL: _runs(40.0, 44.0, 50.0)}},
+        1.0: {
+            "rows": 2_000_000,
+            "results": {bench.FULL: _runs(20.0, 24.0, 50.0), bench.RERUN: _runs(2.0, verdict="Done (nothing run).")},
+        },
         10.0: {
             "rows": 20_000_000,
             "results": {
@@ -51,6 +54,7 @@ def _fake_results() -> dict:
                 ),
                 bench.RERUN: _runs(8.0, verdict="Verdict: nothing new."),
                 bench.QUARTER: _runs(60.0, stages={"load": 5.0, "dbt build": 45.0}),
+                bench.C20_ONLY: _runs(40.0),
                 bench.DUCKDB: _runs(100.0),
                 bench.PANDAS: _runs(50.0),
             },
@@ -62,13 +66,15 @@ def _fake_results() -> dict:
 def test_targets_are_computed_from_the_results():
     rows = {r["target"]: r for r in bench.targets(_fake_results())}
     assert [r["status"] for r in rows.values()] == [
+        "NOT MET",  # 200 s / 40 s C20-only DuckDB = 5.0x > 2.5x
         "met",  # 200 s / 100 s DuckDB = 2.0x <= 2.5x
         "NOT MET",  # 200 s / 50 s pandas = 4.0x > 2.5x
         "NOT MET",  # 5,000 MiB > 4,096 MiB
-        "met",  # median of 40, 44, 50 = 44 s <= 45 s
-        "met",  # 8 s <= 10 s
+        "met",  # median of 20, 24, 50 = 24 s <= 25 s
+        "met",  # scale 1: 2 s <= 3 s
+        "NOT MET",  # scale 10: 8 s > 3 s
         "NOT MET",  # 60 s / 200 s = 30% > 25%
-        "NOT MET",  # 1500 s / 60 M rows = 25 s per million > 1.1 x (44 s / 2 M = 22) = 24.2
+        "NOT MET",  # 1500 s / 60 M rows = 25 s per million > 1.1 x (24 s / 2 M = 12) = 13.2
         "met",  # scale 30 ran
     ]
     pandas = rows["scale 10: whole pipeline <= 2.5x the pandas script"]
@@ -85,17 +91,21 @@ def test_targets_are_computed_from_the_results():
     assert quarter["measured"] == "30% (60.0 s / 200.0 s)" and quarter["why"].startswith(
         "needs 10 s off; largest: dbt build"
     )
-    assert rows["scale 10: re-run with nothing new <= 10 s"]["measured"] == "8.0 s (Verdict: nothing new.)"
+    assert rows["scale 10: re-run with nothing new <= 3 s"]["measured"] == "8.0 s (Verdict: nothing new.)"
+    assert rows["scale 1: re-run with nothing new <= 3 s"]["measured"] == "2.0 s (Done (nothing run).)"
+    c20_only = rows["scale 10: whole pipeline <= 2.5x the C20-only DuckDB script"]
+    # 200 - 2.5 x 40 = 100 s
+    assert c20_only["measured"] == "5.0x (200.0 s / 40.0 s)" and c20_only["why"].startswith("needs 100 s off the run")
     growth = next(r for t, r in rows.items() if t.startswith("growth"))
-    # 44 / 2 = 22.0, 200 / 20 = 10.0, 1500 / 60 = 25.0 s per million rows; 25 / 22 = 1.14
-    assert growth["measured"] == "scale 1: 22.0; scale 10: 10.0; scale 30: 25.0 s per million"
-    assert growth["why"].startswith("scale 30 is 1.14x scale 1 per row")
+    # 24 / 2 = 12.0, 200 / 20 = 10.0, 1500 / 60 = 25.0 s per million rows; 25 / 12 = 2.08
+    assert growth["measured"] == "scale 1: 12.0; scale 10: 10.0; scale 30: 25.0 s per million"
+    assert growth["why"].startswith("scale 30 is 2.08x scale 1 per row")
     text = bench.report(_fake_results(), 3)
-    # growth: 1500 s / 60 M rows = 25.0 s per million, 25 / 22 = x1.14; 1,000 MiB / 60 M rows = 17 MiB per million
-    assert "| 30 | 60,000,000 | 1,500.0 | 25.0 | x1.14 | 1,000 | 17 |" in text
+    # growth: 1500 s / 60 M rows = 25.0 s per million, 25 / 12 = x2.08; 1,000 MiB / 60 M rows = 17 MiB per million
+    assert "| 30 | 60,000,000 | 1,500.0 | 25.0 | x2.08 | 1,000 | 17 |" in text
     assert "| dbt build | 120.0 | - | 45.0 | 3,000 |" in text  # scale 10: full run, re-run (none), new quarter, memory
     table = bench.targets_table(_fake_results())
-    assert len(table) == 2 + 8 and table[4].startswith("| scale 10: peak RSS") and "| NOT MET |" in table[4]
+    assert len(table) == 2 + 10 and table[5].startswith("| scale 10: peak RSS") and "| NOT MET |" in table[5]
 
 
 def test_targets_of_scales_not_run_are_not_measured():
@@ -188,14 +198,12 @@ def test_landing_without_the_last_quarter(landing, tmp_path, monkeypatch):
     assert kept == everything - {str(p.relative_to(landing)) for p in held_back}
     some = sorted(kept)[0]
     assert os.path.samefile(out / some, landing / some)  # a hard link, not a copy
-    # the development key is allowed on the subset (the copied marker lists every file it holds)
-    monkeypatch.delenv("CONTINUITY_PSEUDO_KEY", raising=False)
-    from pipelines.pseudonymise import check_key_policy
+    # the copied marker lists every file the subset holds: its outputs stay labelled synthetic
+    from pipelines.synthetic import listed_files
 
-    assert check_key_policy(out) is not None
+    assert {name for name, _ in listed_files(out)} >= kept
     bench.add_back(held_back, landing, out)
     assert {str(p.relative_to(out)) for p in out.glob("*/*.csv")} == everything
-    assert check_key_policy(out) is not None
 
 
 def _pipeline_latest(landing: Path, extract: str) -> dict:
@@ -269,6 +277,7 @@ def test_above_scale_10_only_the_whole_run_is_measured(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "pipeline_c20", lambda warehouse: {})
     monkeypatch.setattr(bench, "agree", lambda *a: None)
     monkeypatch.setattr(bench, "duckdb_baseline", lambda landing: {})
+    monkeypatch.setattr(bench, "c20_only_baseline", lambda landing: {})
     monkeypatch.setattr(bench, "pandas_baseline", lambda landing: {})
     monkeypatch.setattr(bench, "landing_without_last_quarter", lambda landing, out: [])
     monkeypatch.setattr(bench, "add_back", lambda *a: None)
@@ -280,5 +289,14 @@ def test_above_scale_10_only_the_whole_run_is_measured(tmp_path, monkeypatch):
 
     started.clear()
     data = bench.bench_scale(10, repeats=1)
-    everything = {bench.FULL, bench.RERUN, bench.DBT, bench.DUCKDB, bench.PANDAS, bench.WITHOUT, bench.QUARTER}
+    everything = {
+        bench.FULL,
+        bench.RERUN,
+        bench.DBT,
+        bench.C20_ONLY,
+        bench.DUCKDB,
+        bench.PANDAS,
+        bench.WITHOUT,
+        bench.QUARTER,
+    }
     assert set(data["results"]) == everything

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.resources import dbt_executable
 from pipelines.contract import PROJECT_DIR
+from pipelines.dbt_runner import dbt_executable
 from tests.helpers import secure_row, write_extract
 
 CLI = [sys.executable, "-m", "dagster_project.cli"]

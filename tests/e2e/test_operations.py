@@ -5,10 +5,11 @@ row counts and column types, passing checks are not WARN, every dbt test is a ch
 import duckdb
 import pytest
 
-from dagster_project.assets.dbt import prune_target_runs
+from dagster_project.assets.dbt import keep_partial_parse, prune_target_runs
 from dagster_project.assets.validation import check_result
-from dagster_project.cli import run_pipeline
-from dagster_project.settings import Settings
+from dagster_project.commands import run_pipeline
+from dagster_project.resources import AcceptedGate, RunChoices
+from pipelines.settings import Settings
 from pipelines.validation import ExpectationResult, SuiteResult
 from tests.e2e.test_run import build_landing
 
@@ -21,7 +22,9 @@ def outcome(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CONTINUITY_PSEUDO_KEY", "test-key-not-secret-but-32-characters-long")
         mp.delenv("CONTINUITY_DEV_KEY_OK", raising=False)
-        result = run_pipeline(settings)
+        # test_run's landing of bad lines: its quarantine_share gate accepted, as an analyst would
+        accepted = AcceptedGate(gate="quarantine_share", reason="a test landing of bad lines")
+        result = run_pipeline(settings, choices=RunChoices(accept=[accepted]))
     return settings, result
 
 
@@ -87,3 +90,15 @@ def test_only_the_newest_dbt_run_folders_are_kept(tmp_path):
         "continuity_dbt_assets-run4",
         "manifest.json",
     ]
+
+
+def test_a_builds_parse_state_becomes_the_projects_for_the_next_run(tmp_path):
+    run = tmp_path / "continuity_dbt_assets-run1"
+    run.mkdir()
+    (tmp_path / "partial_parse.msgpack").write_bytes(b"parsed at install")
+    (run / "partial_parse.msgpack").write_bytes(b"parsed by the run, with its vars")
+    keep_partial_parse(run)
+    assert (tmp_path / "partial_parse.msgpack").read_bytes() == b"parsed by the run, with its vars"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["continuity_dbt_assets-run1", "partial_parse.msgpack"]
+    keep_partial_parse(tmp_path / "a run that wrote none")  # nothing to keep: the project's stays
+    assert (tmp_path / "partial_parse.msgpack").read_bytes() == b"parsed by the run, with its vars"

@@ -75,9 +75,11 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     build_landing(root / "landing")
     env = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret-but-32-characters-long"}
-    env.pop("CONTINUITY_DEV_KEY_OK", None)
+    # a landing made of bad lines on purpose: far more than 5% of its lines are quarantined, so
+    # the quarantine_share gate is accepted by name, as an analyst would
+    accept = ["--accept", "quarantine_share", "--reason", "a test landing of bad lines"]
     result = subprocess.run(
-        CLI + ["run", "--landing", str(root / "landing"), "--warehouse", str(root / "wh" / "c.duckdb")],
+        CLI + ["run", "--landing", str(root / "landing"), "--warehouse", str(root / "wh" / "c.duckdb"), *accept],
         capture_output=True,
         text=True,
         env=env,
@@ -97,13 +99,17 @@ def test_run_succeeds_and_reports_each_bad_row_and_file(run):
     root, result = run
     assert result.returncode == 0, result.stderr + result.stdout[-3000:]
     out = result.stdout
+    assert "Accepted publication gate(s) quarantine_share" in out
     assert "er_contacts/er_contacts_20230630.csv: header lacks required column(s) CONTTYPE" in out
     assert (
-        "ndtms_secure/ndtms_secure_20230630.csv line 4: PRISEXDT '2023-06-31' is not a valid date (YYYY-MM-DD)" in out
+        "ndtms_secure/ndtms_secure_20230630.csv line 4: PRISEXDT (value withheld: identifying field) is not a valid "
+        "date (YYYY-MM-DD)" in out
     )
     assert "ndtms_secure/ndtms_secure_20230630.csv line 5: DISRSN '00' is not in the code list" in out
     assert "ndtms_community/ndtms_community_20230630.csv line 3: missing required field UTLA" in out
-    assert "ndtms_interventions/ndtms_interventions_20230630.csv line 3: duplicate key MODID 'M2'" in out
+    assert (
+        "ndtms_interventions/ndtms_interventions_20230630.csv line 3: duplicate key MODID: 2 rows in this file" in out
+    )
     assert (
         "ndelius_cases/ndelius_cases_20230630.csv line 3: CRN (value withheld: identifying field) is not a letter and 6 digits"
         in out
@@ -152,7 +158,7 @@ def test_staging_and_c20_figures(run):
         """select numerator, denominator, pending, value_pct from marts.phof_c20
                          where geography_type = 'england' and period_type = 'financial_year'""",
     ) == [(1, 2, 1, 50.0)]
-    assert "2023-24: 50.0% (9.5% to 90.5%), 1 of 2 releases, 1 pending" in result.stdout
+    assert "2023/24: 50.0% (9.5% to 90.5%), 1 of 2 releases, 1 pending" in result.stdout
     statuses = query(root, "select release_id, status, days_to_engagement from marts.continuity_releases order by 1")
     assert statuses == [("S1", "engaged", 7), ("S2", "not_engaged", None), ("S5", "pending", None)]
 
@@ -193,6 +199,8 @@ def test_a_run_with_nothing_new_says_so_and_publishes_nothing(run):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Nothing new: every landing file is already loaded"), result.stdout
     assert sorted(p.name for p in (root / "wh" / "publications").iterdir()) == publications
+    # the log is this run's, not the previous run's
+    assert "continuity run: nothing new, nothing run" in (root / "wh" / "logs" / "last-run.log").read_text()
     # another key would make other person keys: that is not "nothing new"
     env["CONTINUITY_PSEUDO_KEY"] = "another-test-key-that-is-32-characters-long"
     result = subprocess.run(command, capture_output=True, text=True, env=env)
