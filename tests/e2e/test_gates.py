@@ -3,9 +3,11 @@ the publication gates block with a one-line reason and can be accepted by name w
 reason (recorded in notes.json); a re-sent file whose codes end in a tab, case-variant CRNs,
 a CR-only file, `continuity withdraw` and a failing dbt test.
 
-The world: ten adults released on 2023-06-01 (S0-S9), the first five engaged on day 7
-(community episodes C0-C4, structured interventions M0-M4 starting 2023-06-08), so England
-FY 2023-24 is 5 of 10 = 50%; ten judged releases reach gate_min_denominator (10)."""
+The world: twenty adults released on 2023-06-01 (S0-S19), the first ten engaged on day 7
+(community episodes C0-C9, structured interventions M0-M9 starting 2023-06-08), so England
+FY 2023-24 is 10 of 20 = 50%: neither 10 engaged nor 10 not engaged is a small number, so the
+publication shows England's true figure (indicators.md s.4), and twenty judged releases reach
+gate_min_denominator (10)."""
 
 import json
 import os
@@ -27,18 +29,18 @@ def person(i: int) -> dict:
 
 
 def secure(**fields) -> list[dict]:
-    return [secure_row(EPISODID=f"S{i}", CLIENT=f"PC{i}", **person(i), **fields) for i in range(10)]
+    return [secure_row(EPISODID=f"S{i}", CLIENT=f"PC{i}", **person(i), **fields) for i in range(20)]
 
 
 def community() -> list[dict]:
-    return [community_row(EPISODID=f"C{i}", CLIENT=f"CC{i}", **person(i)) for i in range(5)]
+    return [community_row(EPISODID=f"C{i}", CLIENT=f"CC{i}", **person(i)) for i in range(10)]
 
 
 def interventions(late: tuple[int, ...] = ()) -> list[dict]:
     # MODST 2023-07-20 is day 49 after release: not engaged
     return [
         intervention_row(MODID=f"M{i}", EPISODID=f"C{i}", MODST="2023-07-20" if i in late else "2023-06-08")
-        for i in range(5)
+        for i in range(10)
     ]
 
 
@@ -84,9 +86,8 @@ def world(tmp_path_factory):
 def test_a_complete_landing_publishes(world):
     _, _, warehouse, first = world
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr
-    # S0-S4 engaged on day 7, S5-S9 not: 5 of 10, published as 10 releases with the 5 hidden
-    # (a small number, England's too: indicators.md s.4)
-    assert query(warehouse.parent / "published" / "marts.duckdb", NATIONAL_FY) == [(None, 10, None)]
+    # S0-S9 engaged on day 7, S10-S19 not: 10 of 20, published as it is
+    assert query(warehouse.parent / "published" / "marts.duckdb", NATIONAL_FY) == [(10, 20, 50.0)]
     notes = json.loads((warehouse.parent / "published" / "notes.json").read_text())
     assert notes["accepted_gates"] == []  # nothing accepted
 
@@ -94,7 +95,7 @@ def test_a_complete_landing_publishes(world):
 def test_tab_codes_case_variant_crns_and_a_cr_only_file(world):
     root, landing, warehouse, _ = world
     # the next quarter re-sends every record; the secure file's codes and keys end in a tab
-    # and its lines are in reverse order (S0 is on line 11)
+    # and its lines are in reverse order (S0 is on line 21)
     resent = [{**r, "EPISODID": r["EPISODID"] + "\t"} for r in secure(PRISEXRSN="REL\t", EXITDEST="e08000035\t")]
     quarter(landing, "2023-09-30", secure_rows=resent[::-1])
     # the same person's CRN in another case
@@ -118,37 +119,31 @@ def test_tab_codes_case_variant_crns_and_a_cr_only_file(world):
         "rejected file ndtms_community/ndtms_community_20230815.csv: lines end in CR only (old Mac format)"
         in second.stdout
     )
-    # C20 unchanged: the tab did not take S0-S9 out of the releases (5 of 10)
-    assert query(warehouse.parent / "published" / "marts.duckdb", NATIONAL_FY) == [(None, 10, None)]
-    # the re-sent version superseded the first: S0 comes from line 11 of the later file
+    # C20 unchanged: the tab did not take S0-S19 out of the releases (10 of 20)
+    assert query(warehouse.parent / "published" / "marts.duckdb", NATIONAL_FY) == [(10, 20, 50.0)]
+    # the re-sent version superseded the first: S0 comes from line 21 of the later file
     assert query(
         warehouse,
         "select source_file, line_number, prison_exit_reason_code, exit_la_code from "
         "staging.stg_ndtms__secure_episodes where episode_id = 'S0'",
-    ) == [("ndtms_secure/ndtms_secure_20230930.csv", 11, "REL", "E08000035")]
-    assert query(warehouse, "select count(*) from staging.stg_ndtms__secure_episodes") == [(10,)]
+    ) == [("ndtms_secure/ndtms_secure_20230930.csv", 21, "REL", "E08000035")]
+    assert query(warehouse, "select count(*) from staging.stg_ndtms__secure_episodes") == [(20,)]
     # z900002 and Z900002 are one case: the later version (ESTAB ACI) wins, and no dbt test failed
     assert query(warehouse, "select crn, estab_code from staging.stg_ndelius__cases") == [("Z900002", "ACI")]
 
 
-@pytest.mark.skip(
-    reason="the fixture's England figure (5 of 10) is a small number, hidden in the publication since the "
-    "disclosure rules of issue 33, so c20_change has no published figure to compare with; the gate's "
-    "rule is tested in tests/pipelines/test_gates.py; this scenario needs a landing with 8 or more "
-    "engaged and not engaged"
-)
 def test_a_big_move_blocks_then_withdraw_and_accept_publish(world):
     root, landing, warehouse, _ = world
     published = warehouse.parent / "published"
     before = os.readlink(warehouse.parent / "current")  # the link each publication swaps
-    # the next quarter "corrects" M3 and M4 to start on day 49: 3 of 10 = 30%, 20 points down,
+    # the next quarter "corrects" M3 and M4 to start on day 49: 8 of 20 = 40%, 10 points down,
     # in FY 2023-24 (the one rolling 12-month period holding the ten starts before the first
     # extract: a partial period, whose value the publication does not show, so not compared)
     quarter(landing, "2023-12-31", late=(3, 4))
     third = run(landing, warehouse)
     assert third.returncode == 1
     assert (
-        "  publication gate c20_change blocks: national C20 2023/24 moved from 50.0% to 30.0% (-20.0 points) "
+        "  publication gate c20_change blocks: national C20 2023/24 moved from 50.0% to 40.0% (-10.0 points) "
         "since the last publication; more than 5 points (gate_c20_max_change_points) "
         "(to publish anyway: continuity run --accept c20_change --reason TEXT)"
     ) in third.stdout, third.stdout[-1500:]
@@ -170,7 +165,7 @@ def test_a_big_move_blocks_then_withdraw_and_accept_publish(world):
     )
     assert withdrawn.returncode == 0, withdrawn.stderr
     assert "Withdrew ndtms_interventions/ndtms_interventions_20231231.csv" in withdrawn.stdout
-    assert "its 5 row(s) no longer count from the next run" in withdrawn.stdout
+    assert "its 10 row(s) no longer count from the next run" in withdrawn.stdout
     # without that file, interventions are current only to 2023-09-30: the gate says so
     fourth = run(landing, warehouse)
     assert fourth.returncode == 1
@@ -182,8 +177,8 @@ def test_a_big_move_blocks_then_withdraw_and_accept_publish(world):
     fifth = run(landing, warehouse, "--accept", "extracts_current", "--reason", "interventions re-send awaited")
     assert fifth.returncode == 0, fifth.stdout[-3000:] + fifth.stderr
     assert "Accepted publication gate(s) extracts_current" in fifth.stdout
-    # the withdrawn file's rows count nowhere: M3 and M4 start on day 7 again, 5 of 10
-    assert query(published / "marts.duckdb", NATIONAL_FY) == [(None, 10, None)]
+    # the withdrawn file's rows count nowhere: M3 and M4 start on day 7 again, 10 of 20
+    assert query(published / "marts.duckdb", NATIONAL_FY) == [(10, 20, 50.0)]
     [note] = json.loads((published / "notes.json").read_text())["accepted_gates"]
     assert (note["gate"], note["reason"]) == ("extracts_current", "interventions re-send awaited")
     assert note["who"] and note["when"]
@@ -202,8 +197,8 @@ def test_a_landing_without_the_community_extract_is_not_published(tmp_path):
         "  publication gate extracts_current blocks: ndtms_community has no current rows; ndtms_interventions "
         "has no current rows: C20 needs every one of them current"
     ) in result.stdout
-    # 0 of 10 engaged without the community extract: outside the plausible band
-    assert "  publication gate c20_band blocks: national C20 2023/24 is 0.0% of 10 releases" in result.stdout
+    # 0 of 20 engaged without the community extract: outside the plausible band
+    assert "  publication gate c20_band blocks: national C20 2023/24 is 0.0% of 20 releases" in result.stdout
     assert not (tmp_path / "wh" / "published").exists()
     assert not (tmp_path / "wh" / "reports").exists()
 
