@@ -82,6 +82,17 @@ def warehouse_from_args(args: list[str]) -> str | None:
 
 # dbt commands that read no profile: they need no vars
 NO_PROFILE_COMMANDS = ("--version", "--help", "-h", "deps", "clean", "init")
+# dbt's subcommands: the command of a command line is the first of these, wherever it stands
+# (a global option's value, as in `--log-level-file info build`, is not one)
+DBT_COMMANDS = frozenset(
+    "build clean clone compile debug deps docs init list ls parse retry run run-operation seed show "
+    "snapshot source test".split()
+)
+
+
+def dbt_command(args: list[str]) -> str:
+    """The dbt subcommand of a command line ('' when none is given)."""
+    return next((a for a in args if a in DBT_COMMANDS), "")
 
 
 def with_settings(args: list[str]) -> list[str]:
@@ -92,7 +103,7 @@ def with_settings(args: list[str]) -> list[str]:
 
     from pipelines.settings import Settings
 
-    command = next((a for a in args if not a.startswith("-")), "")
+    command = dbt_command(args)
     if not command or command in NO_PROFILE_COMMANDS or any(a in NO_PROFILE_COMMANDS for a in args[:1]):
         return list(args)
     settings = Settings.from_env()

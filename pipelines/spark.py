@@ -183,10 +183,10 @@ def dbt_main(argv: list[str] | None = None) -> int:
 
 
 def main() -> None:  # console script
-    from pipelines.children import guard, with_settings
+    from pipelines.children import dbt_command, guard, with_settings
 
     args = list(sys.argv[1:])
-    if any(not a.startswith("-") for a in args) and "--target" not in args and "-t" not in args:
+    if dbt_command(args) and "--target" not in args and "-t" not in args:
         args += ["--target", "spark"]  # the Spark target, never the deployment's default engine
     args = with_settings(args)
     guard(args)  # die with the run; hold its children lock while alive (pipelines/children.py)

@@ -164,9 +164,10 @@ def dbt_main(args: list[str]) -> int:
     """One dbt command on the spark_thrift target, in the steps of the module docstring."""
     from dbt.cli.main import dbtRunner
 
+    from pipelines.children import dbt_command
     from pipelines.spark import run_settings
 
-    command = next((a for a in args if not a.startswith("-")), "")
+    command = dbt_command(args)
     settings = run_settings(args).replace(dbt_target="spark_thrift")
     if command not in SQL_COMMANDS:  # parse, compile, ls, debug, ...: as they are
         result = dbtRunner().invoke(args)

@@ -88,3 +88,34 @@ def test_dbt_gets_the_vars_without_the_runs_pid():
     args = ["build", "--vars", json.dumps({"continuity_warehouse": "/w/c.duckdb", PARENT_VAR: 4242}), "--quiet"]
     assert without_run_pid(args) == ["build", "--vars", '{"continuity_warehouse": "/w/c.duckdb"}', "--quiet"]
     assert without_run_pid(["parse", "--quiet"]) == ["parse", "--quiet"]
+
+
+def test_the_command_is_found_after_global_options_with_values():
+    # Dagster's dbt resource puts its global flags first: `--log-level-file info build ...`;
+    # "info" is the flag's value, not the command (the cluster target read it as one and ran
+    # dbt without registering the raw lake)
+    from pipelines.children import dbt_command
+
+    assert dbt_command(["--log-level-file", "info", "build", "--select", "fqn:*"]) == "build"
+    assert dbt_command(["--quiet", "run-operation", "x"]) == "run-operation"
+    assert dbt_command(["--version"]) == ""
+
+
+def test_the_cluster_target_registers_the_lake_before_a_build_with_global_flags(monkeypatch):
+    import dbt.cli.main
+
+    import pipelines.spark_thrift as thrift
+
+    calls = []
+    monkeypatch.setattr(thrift, "register_lake", lambda settings: calls.append("register_lake"))
+
+    class Runner:
+        def invoke(self, args):
+            calls.append(args[:3])
+            return type("Result", (), {"success": False, "exception": None})()
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
+    args = ["--log-level-file", "info", "build", "--vars", '{"continuity_warehouse": "/w/c.duckdb"}']
+    assert thrift.dbt_main(args) == 1
+    assert calls[0] == "register_lake"
+    assert calls[1][:3] == ["--log-level-file", "info", "build"]
