@@ -14,7 +14,7 @@ DEMO_WAREHOUSE := warehouse/continuity.duckdb
 # 0.12 of England per year: about the rows three years at 0.2 gave, so the demo stays near a minute
 DEMO_SCALE ?= 0.12
 
-.PHONY: demo test test-spark test-spark-cluster lint install clean-demo ui docs bench bench-c20 bench-cluster
+.PHONY: demo test test-spark test-spark-cluster lint install install-spark clean-demo ui docs bench bench-c20 bench-cluster
 
 # Installing also prepares the dbt manifest the Dagster definitions read (they do no work on
 # import; the CLI, the tests and `dagster dev` prepare it again when the dbt sources change).
@@ -23,7 +23,7 @@ install: $(STAMP)
 
 # A second call is instant: the venv is synced again only when pyproject.toml or uv.lock
 # changes. Versions come from uv.lock (`uv lock` after changing pyproject.toml); the Spark
-# extra is installed only by `make test-spark`. One line on the screen (make V=1 shows the
+# extra is installed only by `make install-spark` and the Spark checks. One line on the screen (make V=1 shows the
 # commands).
 UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --quiet --frozen --inexact --compile-bytecode --extra dev
 SPARK_STAMP := $(VENV)/.spark-stamp
@@ -34,6 +34,7 @@ $(STAMP): pyproject.toml uv.lock
 	$(Q)$(UV_SYNC)
 	$(Q)touch $(STAMP)
 
+install-spark: $(SPARK_STAMP)
 $(SPARK_STAMP): $(STAMP)
 	$(Q)$(UV_SYNC) --extra spark
 	$(Q)touch $(SPARK_STAMP)
