@@ -358,6 +358,8 @@ def _tables(tables: dict, context: dict, synthetic: list[str]) -> dict:
         frame = _sheet_frame(table)
         formats = [{"column": {"columns": [h for h, (_, f) in WIDE_COLUMNS.items() if f == fmt],
                                "format": {"num_format": fmt}}} for fmt in ("#,##0", "0.0%", "0.000")]  # fmt: skip
+        # the notes' text set off from the right-aligned numbers before it (printed, they touched)
+        formats.append({"column": {"columns": ["Value note"], "format": {"indent": 1}}})
         sheets[outcome[:31]] = gpt.GPTable(
             table=frame,
             table_name=f"table_{number}_{outcome}"[:250],

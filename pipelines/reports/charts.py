@@ -638,7 +638,9 @@ def dot_intervals(panels: dict[str, list[tuple[str, float, float, float]]], refe
             ax.plot([mean], [y], "o", color=PALETTE["subject"], ms=7, clip_on=False)
         if reference is not None:
             ax.axvline(reference, color=PALETTE["england"], lw=1.2, ls="--")
-        ax.set_yticks(ys, [_wrap(c, 22) for c, *_ in rows], fontsize=12 if len(rows) > 4 else 13)
+        labels = [_wrap(c, 22) for c, *_ in rows]
+        crowded = len(rows) > 4 and any("\n" in label for label in labels)  # a two-line label between others
+        ax.set_yticks(ys, labels, fontsize=11 if crowded else 12 if len(rows) > 4 else 13, linespacing=0.9)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_title(_wrap(title, 18), fontsize=14, loc="left", fontweight="bold")
         ax.set_xlim(0, 100)

@@ -564,10 +564,10 @@ PDF_COLUMNS = [
     (["Denom-", "inator"], 44),
     (["Value", "%"], 33),
     (["95%", "interval"], 55),
-    (["Compared", "with England"], 70),
-    (["Compared", "with region"], 70),
-    (["Region %", "(95% interval)"], 86),
-    (["England %", "(95% interval)"], 86),
+    (["Compared", "with England"], 80),  # "○ Not compared" with room before the next column
+    (["Compared", "with region"], 80),
+    (["Region %", "(95% interval)"], 76),
+    (["England %", "(95% interval)"], 76),
 ]
 
 
