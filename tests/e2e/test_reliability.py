@@ -55,16 +55,19 @@ def wait_for_step(proc: subprocess.Popen, log: Path, step: str, timeout: float =
     raise AssertionError(f"step {step} never started (run exit code {proc.poll()})")
 
 
+def start_run(landing: Path, warehouse: Path, output: Path, **popen) -> tuple[subprocess.Popen, Path]:
+    """A run started in the background, and its live log (the previous run's log removed, so
+    that it is not read as this one's)."""
+    log = output / "logs" / "last-run.log"
+    log.unlink(missing_ok=True)
+    command = CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--output", str(output)]
+    return subprocess.Popen(command, env=ENV, **popen), log
+
+
 def run_and_kill_at(landing: Path, warehouse: Path, output: Path, marker: str, delay: float = 0.0) -> str:
     """Start a run, SIGKILL its whole process group when step `marker` starts; return its log."""
-    log = output / "logs" / "last-run.log"
-    log.unlink(missing_ok=True)  # the previous run's log must not be read as this one's
-    proc = subprocess.Popen(
-        CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--output", str(output)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=ENV,
-        start_new_session=True,
+    proc, log = start_run(
+        landing, warehouse, output, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     seen = wait_for_step(proc, log, marker)
     time.sleep(delay)
@@ -141,15 +144,7 @@ def test_killed_runs_leave_the_publication_and_the_next_run_completes(world):
     assert readable(world["published"]) > 0
     # the next run completes with no manual clean-up and matches an uninterrupted run; while it
     # runs, a second run on the same warehouse is refused at once and does not disturb it
-    log = out / "logs" / "last-run.log"
-    log.unlink(missing_ok=True)
-    final = subprocess.Popen(
-        CLI + ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--output", str(out)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=ENV,
-    )
+    final, log = start_run(landing, warehouse, out, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for_step(final, log, "raw__er_contacts")  # the first step
     second = run(landing, warehouse, out)
     rest = final.stdout.read()
