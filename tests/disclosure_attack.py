@@ -848,20 +848,18 @@ class Builder:
                 list(SPECS["phof_c20"].keys),
                 {"denominator": "denominator", "numerator": "numerator"},
             )
-        if "audit_attrition" in self.t:
-            self._audit()
-        if "continuity_flows" in self.t:
-            self._flows()
-        if "recording_issues_summary" in self.t:
-            self._recording()
-        if "er_outcomes_summary" in self.t:
-            self._er()
-        if "inequality_breakdowns" in self.t:
-            self._inequality()
-        if "c20_recording_adjusted" in self.t:
-            self._c20_adjusted()
-        if "time_to_treatment" in self.t:
-            self._time_to_treatment()
+        tables = {
+            "audit_attrition": self._audit,
+            "continuity_flows": self._flows,
+            "recording_issues_summary": self._recording,
+            "er_outcomes_summary": self._er,
+            "inequality_breakdowns": self._inequality,
+            "c20_recording_adjusted": self._c20_adjusted,
+            "time_to_treatment": self._time_to_treatment,
+        }
+        for table, relations in tables.items():  # each table's relations, when the reader holds it
+            if table in self.t:
+                relations()
         return self.s
 
     def _c20_adjusted(self):
