@@ -66,14 +66,15 @@ C20_ONLY = "C20-only DuckDB script (lower bound)"
 PANDAS = "pandas script (baseline)"
 PIPELINE_RUNS = (FULL, RERUN, WITHOUT, QUARTER)
 
-# The targets (make bench; never a timed test). 4 GB is read as 4 GiB; "no worse than linear":
-# the whole run's seconds per million landing rows at scales 10 and 30 at most GROWTH_SLACK
-# times that at scale 1 (10% for noise on a shared machine).
+# The targets (make bench; never a timed test). 4 GB is read as 4 GiB; "no worse than scale
+# 10's": the whole run's seconds per million landing rows at scale 30 at most GROWTH_SLACK
+# times that at scale 10 (10% for noise on a shared machine).
 BASELINE_RATIO, MEMORY_MIB, SCALE1_SECONDS, RERUN_SECONDS, QUARTER_SHARE, GROWTH_SLACK = 2.5, 4096, 25, 3, 0.25, 1.1
 # Above this scale only the whole run (and its re-run) is measured: the targets ask of scale 30
 # only that it runs and how its time per row grows; the baselines (the pandas script holds the
 # landing in memory), the dbt-alone build and the new quarter are compared at scale 10.
 LARGEST_COMPARED = 10
+MISMATCH_SHARE = 0.01  # recording problem 1 lists at most this share of the releases at scale 10
 # Without its newest quarter the synthetic sample's latest year looks implausible (the c20_band
 # gate), and adding the quarter back moves it (c20_change): both runs accept those two gates,
 # so that each publishes and does the whole run's work.
@@ -314,6 +315,25 @@ def pipeline_c20(warehouse: Path) -> dict:
     return {(int(y), g): (int(d), int(n)) for y, g, d, n in rows}
 
 
+def recording_counts(warehouse: Path) -> dict:
+    """What recording problem 1 lists at this volume (issue 34's "not millions"): the rows of
+    marts.recording_issues by problem type, the ambiguous candidates counted (not listed), and
+    the releases they are read against."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        by_type = dict(con.execute("select issue_type, count(*) from marts.recording_issues group by 1").fetchall())
+        ambiguous = con.execute(
+            "select coalesce(sum(ambiguous_candidates), 0) from marts.recording_issues_summary "
+            "where issue_type = 'attributor_mismatch'"
+        ).fetchall()[0][0]
+        releases = con.execute("select count(*) from marts.continuity_releases").fetchall()[0][0]
+    finally:
+        con.close()
+    return {"by_type": by_type, "ambiguous": int(ambiguous), "releases": int(releases)}
+
+
 def duckdb_baseline(landing: Path) -> dict:
     import duckdb
 
@@ -372,7 +392,11 @@ def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
     landing = base / "landing"
     saved = base / "results.json"
     if resume and saved.exists():
-        return json.loads(saved.read_text())
+        data = json.loads(saved.read_text())
+        if "recording" not in data and (base / "run" / "c.duckdb").exists():  # measured before it was kept
+            data["recording"] = recording_counts(base / "run" / "c.duckdb")
+            saved.write_text(json.dumps(data))
+        return data
     results: dict[str, list[dict]] = {}
     data = {"scale": scale, "years": YEARS, "repeats": repeats, "results": results}
 
@@ -390,6 +414,7 @@ def bench_scale(scale: float, repeats: int, resume: bool = False) -> dict:
     for _ in range(repeats):
         shutil.rmtree(work, ignore_errors=True)
         keep(FULL, run_pipeline(landing, work))
+        data["recording"] = recording_counts(work / "c.duckdb")
         keep(RERUN, run_pipeline(landing, work))
     if scale > LARGEST_COMPARED:  # its targets ask only that the whole run finishes, and how fast per row
         saved.write_text(json.dumps(data))
@@ -544,7 +569,9 @@ def targets(all_results: dict[float, dict]) -> list[dict]:
         )
     else:
         rows.append(_row(target, "scale 10 not run", None))
+    rows.append(recording_target(all_results))
     rows.append(growth_target(all_results))
+    rows.append(scale30_memory_target(all_results))
     target = "scale 30 runs at all"
     rows.append(
         _row(
@@ -556,34 +583,57 @@ def targets(all_results: dict[float, dict]) -> list[dict]:
     return rows
 
 
+def recording_target(all_results: dict[float, dict]) -> dict:
+    """Recording problem 1 at scale 10 lists what a provider can work through: at most
+    MISMATCH_SHARE of the releases (the rule before issue 34 listed every release, with about
+    42 strangers each)."""
+    target = f"scale 10: attributor mismatches listed <= {MISMATCH_SHARE:.0%} of the releases (not millions)"
+    found = all_results.get(10.0, {}).get("recording")
+    if not found:
+        return _row(target, "scale 10 not run", None)
+    listed = found["by_type"].get("attributor_mismatch", 0)
+    return _row(
+        target,
+        f"{listed:,} listed, {found['ambiguous']:,} ambiguous counted, of {found['releases']:,} releases",
+        listed <= MISMATCH_SHARE * found["releases"],
+        "chance agreement of attributors in the same area within 21 days",
+    )
+
+
 def per_million(data: dict, name: str = FULL) -> float:
     """Seconds of a measure per million landing rows."""
     return median(data["results"][name]) / (data["rows"] / 1e6)
 
 
 def growth_target(all_results: dict[float, dict]) -> dict:
-    target = f"growth 1 -> 10 -> 30 no worse than linear (s per million rows <= {GROWTH_SLACK:g}x scale 1's)"
+    """Scale 30's seconds per million landing rows at most GROWTH_SLACK times scale 10's."""
+    target = f"scale 30: s per million rows <= {GROWTH_SLACK:g}x scale 10's"
     scales = {float(s): d for s, d in all_results.items() if d["results"].get(FULL)}
-    larger = [s for s in (10.0, 30.0) if s in scales]
-    if 1.0 not in scales or not larger:
-        return _row(target, "needs scale 1 and 10 or 30", None)
-    base = per_million(scales[1.0])
-    measured = "; ".join(f"scale {s:g}: {per_million(scales[s]):,.1f}" for s in [1.0, *larger]) + " s per million"
-    worst = max(larger, key=lambda s: per_million(scales[s]))
-    stages_1 = stage_medians(scales[1.0]["results"][FULL])
-    stages_w = stage_medians(scales[worst]["results"][FULL])
+    if 10.0 not in scales or 30.0 not in scales:
+        return _row(target, "needs scales 10 and 30", None)
+    ten, thirty = per_million(scales[10.0]), per_million(scales[30.0])
+    measured = f"scale 10: {ten:,.1f}; scale 30: {thirty:,.1f} s per million"
+    stages_10 = stage_medians(scales[10.0]["results"][FULL])
+    stages_30 = stage_medians(scales[30.0]["results"][FULL])
     grew = {
-        name: (stages_w[name] / scales[worst]["rows"]) / (stages_1[name] / scales[1.0]["rows"])
-        for name in stages_w
-        if stages_1.get(name)
+        name: (stages_30[name] / scales[30.0]["rows"]) / (stages_10[name] / scales[10.0]["rows"])
+        for name in stages_30
+        if stages_10.get(name)
     }
-    why = f"scale {worst:g} is {per_million(scales[worst]) / base:.2f}x scale 1 per row"
+    why = f"scale 30 is {thirty / ten:.2f}x scale 10 per row"
     if grew:
         name = max(grew, key=grew.get)
         why += f"; fastest-growing stage per row: {name} x{grew[name]:.2f}"
-    if 30.0 not in scales:
-        measured += " (scale 30 not run)"
-    return _row(target, measured, all(per_million(scales[s]) <= GROWTH_SLACK * base for s in larger), why)
+    return _row(target, measured, thirty <= GROWTH_SLACK * ten, why)
+
+
+def scale30_memory_target(all_results: dict[float, dict]) -> dict:
+    target = f"scale 30: peak RSS of the process tree <= {MEMORY_MIB / 1024:g} GB"
+    runs = all_results.get(30.0, {}).get("results", {}).get(FULL)
+    if not runs:
+        return _row(target, "scale 30 not run", None)
+    peak = max(r["rss_mb"] for r in runs)
+    return _row(target, f"{peak:,.0f} MiB", peak <= MEMORY_MIB, f"peak by stage, {_largest(runs, 'stage_rss')}")
 
 
 def targets_table(all_results: dict[float, dict]) -> list[str]:
@@ -635,6 +685,15 @@ def scale_section(scale: float, data: dict) -> list[str]:
     said = [f'{name}: "{runs[name][-1].get("verdict", "")}"' for name in (RERUN, WITHOUT, QUARTER) if runs.get(name)]
     if said:
         lines += ["", "What the runs said: " + "; ".join(said) + "."]
+    if data.get("recording"):
+        found = data["recording"]
+        kinds = ", ".join(f"{kind} {n:,}" for kind, n in sorted(found["by_type"].items()))
+        lines += [
+            "",
+            f"Recording problems listed by the whole run (marts.recording_issues): {kinds or 'none'}; "
+            f"ambiguous attributor-mismatch candidates counted, not listed: {found['ambiguous']:,}; "
+            f"releases in the denominator: {found['releases']:,}.",
+        ]
     if data.get("held_back"):
         lines += [
             "",

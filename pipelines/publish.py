@@ -15,7 +15,12 @@ marts they came from, and a failed run changes nothing.
         exports/, reports/                        the aggregate tables too fine for open release
                                                   (dbt schema `partner`), their CSVs and slide pack
     <output>/publications/<stamp>/restricted/    record-level tables (owner only, 0400 in 0700)
-        restricted_marts.duckdb, parquet/          continuity_releases, recording_issues, er_outcomes
+        restricted_marts.duckdb                    continuity_releases, recording_issues, er_outcomes
+        parquet/<table>/<financial year>.parquet   the same, one file per financial year (2024-25.parquet;
+                                                  unknown.parquet for rows without one); a year
+                                                  whose rows are unchanged since the publication
+                                                  before is a hard link to its file, not a copy
+        partitions.json                            each year file's digest, to compare with the next
     <output>/current -> publications/<stamp>     the one link that changes, in one rename
     <output>/published  -> current/open          fixed links, so the familiar paths follow it
     <output>/exports    -> current/open/exports
@@ -42,6 +47,14 @@ PARTNER_SCHEMA = "partner"  # dbt's disclosure-controlled partner tier (models/p
 PARTNER_NAME = "partner_marts.duckdb"
 RESTRICTED_TABLES = ("continuity_releases", "recording_issues", "er_outcomes")  # record-level marts
 RESTRICTED_NAME = "restricted_marts.duckdb"
+# The restricted Parquet is written one file per financial year (the column each table keeps it
+# in), so that a new quarter rewrites the years it changed and links the rest (issue 34).
+RESTRICTED_PARTITIONS = {
+    "continuity_releases": "financial_year",
+    "recording_issues": "financial_year",
+    "er_outcomes": "release_financial_year",
+}
+PARTITIONS_NAME = "partitions.json"
 LINKS = {"published": "current/open", "exports": "current/open/exports", "reports": "current/open/reports"}
 LINKS["partner"] = "current/partner"
 LINKS["restricted"] = "current/restricted"
@@ -89,6 +102,7 @@ def _copy_tables(
     parquet: Path,
     memory_limit: str | None,
     keep_order: bool = True,
+    partitions: Partitions | None = None,
 ) -> list[str]:
     """Copy warehouse `schema` tables (all, or those named) into `target` (written in an old
     storage version; opened as <name>.duckdb its tables read as <name>.<table>) with their
@@ -96,7 +110,8 @@ def _copy_tables(
     Every row moves inside DuckDB (`create table ... as select` across attached databases,
     `COPY ... TO`); Python only ever sees a table's column names and types. Without
     `keep_order` DuckDB may write rows in any order (faster on the tens of millions of
-    record-level rows, whose tables have no order to keep)."""
+    record-level rows, whose tables have no order to keep). A table named in `partitions` is
+    written to Parquet one file per value of its partition column (`_write_partitions`)."""
     parquet.mkdir(parents=True, exist_ok=True)
     config: dict = {"preserve_insertion_order": keep_order}
     if memory_limit:
@@ -116,11 +131,68 @@ def _copy_tables(
             rows = _parquet_rows(con, table)
             metadata = _parquet_metadata(con.sql(f"{rows} limit 0").arrow().schema, described)
             pairs = ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in metadata.items())
+            if partitions is not None and table in partitions.columns:
+                _write_partitions(con, table, rows, pairs, parquet / table, partitions)
+                continue
             path = _quote(str(parquet / f"{table}.parquet"))
             con.execute(f"copy ({rows}) to {path} (format parquet, kv_metadata {{{pairs}}})")
     finally:
         con.close()
     return names
+
+
+class Partitions:
+    """The restricted Parquet's year files: which column each table is split by, the digests
+    of the publication before (its partitions.json) and where its files are, and what this
+    publication wrote (`digests`) and linked (`linked`)."""
+
+    def __init__(self, columns: dict[str, str], previous: Path | None):
+        self.columns = columns
+        self.previous = previous
+        known = previous / PARTITIONS_NAME if previous else None
+        self.known: dict = json.loads(known.read_text()) if known and known.exists() else {}
+        self.digests: dict[str, dict[str, str]] = {}
+        self.linked: list[str] = []
+
+    def reusable(self, table: str, name: str, digest: str) -> Path | None:
+        """The previous publication's file for this partition when its digest is this one."""
+        if self.previous is None or self.known.get(table, {}).get(name) != digest:
+            return None
+        path = self.previous / "parquet" / table / name
+        return path if path.is_file() else None
+
+
+def _partition_file(value) -> str:
+    """`2024/25` -> `2024-25.parquet`; rows without a year -> `unknown.parquet`."""
+    return ("unknown" if value is None else str(value).replace("/", "-")) + ".parquet"
+
+
+def _write_partitions(con, table: str, rows: str, pairs: str, folder: Path, partitions: Partitions) -> None:
+    """One Parquet file per value of the table's partition column. Each partition's digest is
+    its row count and the sum of its rows' hashes (independent of row order) with the file's
+    metadata (the descriptions and the Arrow schema); a partition whose digest equals the
+    previous publication's is a hard link to that file, and only the others are written."""
+    import hashlib
+
+    column = partitions.columns[table]
+    folder.mkdir(parents=True, exist_ok=True)
+    found = con.execute(
+        f'select "{column}", count(*), cast(sum(hash(r)) as varchar) from ({rows}) as r group by 1'
+    ).fetchall()
+    digests = partitions.digests.setdefault(table, {})
+    for value, count, hashed in found:
+        name = _partition_file(value)
+        digest = hashlib.sha256(f"{count}|{hashed}|{pairs}".encode()).hexdigest()
+        digests[name] = digest
+        reuse = partitions.reusable(table, name, digest)
+        if reuse is not None:
+            os.link(reuse, folder / name)
+            partitions.linked.append(f"{table}/{name}")
+            continue
+        where = f'"{column}" is null' if value is None else f'"{column}" = {_quote(str(value))}'
+        path = _quote(str(folder / name))
+        selected = f"select * from ({rows}) as r where {where}"
+        con.execute(f"copy ({selected}) to {path} (format parquet, kv_metadata {{{pairs}}})")
 
 
 def _parquet_rows(con, table: str) -> str:
@@ -183,11 +255,33 @@ def _write_partner(warehouse: Path, folder: Path, memory_limit: str | None = Non
     return _copy_tables(warehouse, PARTNER_SCHEMA, None, folder / PARTNER_NAME, folder / "parquet", memory_limit)
 
 
-def _write_restricted(warehouse: Path, folder: Path, memory_limit: str | None = None) -> list[str]:
+def _write_restricted(
+    warehouse: Path, folder: Path, memory_limit: str | None = None, previous: Path | None = None
+) -> list[str]:
+    """The record-level marts: a DuckDB file (written whole: a DuckDB file shares no pages with
+    another) and Parquet one file per financial year, the years unchanged since the `previous`
+    restricted folder linked, not copied; their digests in partitions.json."""
+    partitions = Partitions(RESTRICTED_PARTITIONS, previous)
     tables = list(RESTRICTED_TABLES)
-    return _copy_tables(
-        warehouse, "marts", tables, folder / RESTRICTED_NAME, folder / "parquet", memory_limit, keep_order=False
+    names = _copy_tables(
+        warehouse,
+        "marts",
+        tables,
+        folder / RESTRICTED_NAME,
+        folder / "parquet",
+        memory_limit,
+        keep_order=False,
+        partitions=partitions,
     )
+    (folder / PARTITIONS_NAME).write_text(json.dumps(partitions.digests, indent=1, sort_keys=True) + "\n")
+    return names
+
+
+def _previous_restricted(output: Path) -> Path | None:
+    """The current publication's restricted folder, whose unchanged year files a new one links."""
+    current = output / "current"
+    folder = current.resolve() / "restricted" if current.is_symlink() else None
+    return folder if folder is not None and folder.is_dir() else None
 
 
 def _seal(folder: Path, file_mode: int, dir_mode: int) -> None:
@@ -200,9 +294,12 @@ def _seal(folder: Path, file_mode: int, dir_mode: int) -> None:
 
 
 def _unseal(folder: Path) -> None:
-    """Make a sealed publication removable again (its files are read-only)."""
+    """Make a sealed publication removable again: its folders writable. Its files keep their
+    modes (removing a file needs only its folder writable): a restricted year file may be a
+    hard link shared with the current publication, whose mode must stay read-only."""
     for path in folder.rglob("*"):
-        path.chmod(stat.S_IRWXU if path.is_dir() else stat.S_IRUSR | stat.S_IWUSR)
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(stat.S_IRWXU)
     folder.chmod(stat.S_IRWXU)
 
 
@@ -277,10 +374,12 @@ def publish(
     folder is beside it), then point `current` at it. memory_limit: the run's DuckDB memory
     limit for the copying connection."""
 
+    previous = _previous_restricted(output)
+
     def fill(open_dir: Path, partner_dir: Path, restricted_dir: Path) -> list[str]:
         tables = _write_open(warehouse, open_dir, memory_limit)
         _write_partner(warehouse, partner_dir, memory_limit)
-        _write_restricted(warehouse, restricted_dir, memory_limit)
+        _write_restricted(warehouse, restricted_dir, memory_limit, previous)
         if report_folder is not None:
             for name in ("validation.html", "validation.json"):
                 if (report_folder / name).exists():
@@ -302,16 +401,19 @@ def republish(output: Path, builders: list[Builder], notes: dict | None = None) 
             _copy_any(current / "open" / name, open_dir / name)
         for name in (PARTNER_NAME, "parquet"):
             _copy_any(current / "partner" / name, partner_dir / name)
-        for path in (current / "restricted").iterdir():
-            _copy_any(path, restricted_dir / path.name)
+        for path in (current / "restricted").iterdir():  # record level, unchanged: linked
+            _copy_any(path, restricted_dir / path.name, link=True)
         previous = json.loads((current / "open" / "notes.json").read_text())
         return previous.get("tables", [])
 
     return _build(output, fill, builders, {"republished_from": current.name, **(notes or {})})
 
 
-def _copy_any(source: Path, target: Path) -> None:
+def _copy_any(source: Path, target: Path, link: bool = False) -> None:
+    """Copy a file or folder; with `link`, hard-link its files instead (read-only files that
+    are never written in place, so two publications can share them)."""
+    copy = os.link if link else shutil.copyfile
     if source.is_dir():
-        shutil.copytree(source, target, copy_function=shutil.copyfile)
+        shutil.copytree(source, target, copy_function=copy)
     elif source.exists():
-        shutil.copyfile(source, target)
+        copy(source, target)

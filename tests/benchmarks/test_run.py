@@ -58,8 +58,13 @@ def _fake_results() -> dict:
                 bench.DUCKDB: _runs(100.0),
                 bench.PANDAS: _runs(50.0),
             },
+            "recording": {
+                "by_type": {"attributor_mismatch": 301, "missing_exit_data": 9000},
+                "ambiguous": 12,
+                "releases": 30_000,
+            },
         },
-        30.0: {"rows": 60_000_000, "results": {bench.FULL: _runs(1500.0)}},
+        30.0: {"rows": 60_000_000, "results": {bench.FULL: _runs(1500.0, rss=3900.0)}},
     }
 
 
@@ -74,9 +79,13 @@ def test_targets_are_computed_from_the_results():
         "met",  # scale 1: 2 s <= 3 s
         "NOT MET",  # scale 10: 8 s > 3 s
         "NOT MET",  # 60 s / 200 s = 30% > 25%
-        "NOT MET",  # 1500 s / 60 M rows = 25 s per million > 1.1 x (24 s / 2 M = 12) = 13.2
+        "NOT MET",  # 301 attributor mismatches > 1% of 30,000 releases = 300
+        "NOT MET",  # scale 30: 1500 s / 60 M rows = 25 s per million > 1.1 x (200 s / 20 M = 10) = 11
+        "met",  # scale 30: 3,900 MiB <= 4,096 MiB
         "met",  # scale 30 ran
     ]
+    mismatches = rows["scale 10: attributor mismatches listed <= 1% of the releases (not millions)"]
+    assert mismatches["measured"] == "301 listed, 12 ambiguous counted, of 30,000 releases"
     pandas = rows["scale 10: whole pipeline <= 2.5x the pandas script"]
     assert pandas["measured"] == "4.0x (200.0 s / 50.0 s)"
     # 200 - 2.5 x 50 = 75 s; the largest stage is dbt build (120 of 200 s)
@@ -96,16 +105,17 @@ def test_targets_are_computed_from_the_results():
     c20_only = rows["scale 10: whole pipeline <= 2.5x the C20-only DuckDB script"]
     # 200 - 2.5 x 40 = 100 s
     assert c20_only["measured"] == "5.0x (200.0 s / 40.0 s)" and c20_only["why"].startswith("needs 100 s off the run")
-    growth = next(r for t, r in rows.items() if t.startswith("growth"))
-    # 24 / 2 = 12.0, 200 / 20 = 10.0, 1500 / 60 = 25.0 s per million rows; 25 / 12 = 2.08
-    assert growth["measured"] == "scale 1: 12.0; scale 10: 10.0; scale 30: 25.0 s per million"
-    assert growth["why"].startswith("scale 30 is 2.08x scale 1 per row")
+    growth = rows["scale 30: s per million rows <= 1.1x scale 10's"]
+    # 200 / 20 = 10.0, 1500 / 60 = 25.0 s per million rows; 25 / 10 = 2.50
+    assert growth["measured"] == "scale 10: 10.0; scale 30: 25.0 s per million"
+    assert growth["why"].startswith("scale 30 is 2.50x scale 10 per row")
     text = bench.report(_fake_results(), 3)
-    # growth: 1500 s / 60 M rows = 25.0 s per million, 25 / 12 = x2.08; 1,000 MiB / 60 M rows = 17 MiB per million
-    assert "| 30 | 60,000,000 | 1,500.0 | 25.0 | x2.08 | 1,000 | 17 |" in text
+    assert "attributor_mismatch 301, missing_exit_data 9,000; ambiguous attributor-mismatch candidates" in text
+    # growth table: 1500 s / 60 M rows = 25.0 s per million, 25 / 12 = x2.08; 3,900 MiB / 60 M rows = 65 MiB per million
+    assert "| 30 | 60,000,000 | 1,500.0 | 25.0 | x2.08 | 3,900 | 65 |" in text
     assert "| dbt build | 120.0 | - | 45.0 | 3,000 |" in text  # scale 10: full run, re-run (none), new quarter, memory
     table = bench.targets_table(_fake_results())
-    assert len(table) == 2 + 10 and table[5].startswith("| scale 10: peak RSS") and "| NOT MET |" in table[5]
+    assert len(table) == 2 + 12 and table[5].startswith("| scale 10: peak RSS") and "| NOT MET |" in table[5]
 
 
 def test_targets_of_scales_not_run_are_not_measured():

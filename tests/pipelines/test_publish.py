@@ -2,6 +2,9 @@
 carrying the table and column descriptions, from a warehouse that is never modified."""
 
 import hashlib
+import json
+import stat
+from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
@@ -22,8 +25,16 @@ def _warehouse(path):
     # a sum of integers is a HUGEINT in DuckDB
     con.execute("create table publication.continuity_flows as select sum(range) as releases from range(4)")
     con.execute("comment on column publication.phof_c20.value_note is 'Why the value is not a number.'")
-    for table in ("continuity_releases", "recording_issues", "er_outcomes"):
-        con.execute(f"create table marts.{table} as select range as id, 'x' || range as label from range(3)")
+    # the record-level marts, each with its financial year column: two years and a row without one
+    for table, year in (
+        ("continuity_releases", "financial_year"),
+        ("recording_issues", "financial_year"),
+        ("er_outcomes", "release_financial_year"),
+    ):
+        con.execute(
+            f"create table marts.{table} as select range as id, 'x' || range as label, "
+            f"['2023/24', '2024/25', null][range % 3 + 1] as {year} from range(3)"
+        )
     con.execute("create table marts.phof_c20 as select 1 as not_restricted")
     con.close()
 
@@ -57,7 +68,45 @@ def test_tables_comments_and_parquet_descriptions_are_copied_by_duckdb(tmp_path)
     flows = pq.read_table(folder / "open" / "parquet" / "continuity_flows.parquet")
     assert str(flows.schema.field("releases").type) == "decimal128(38, 0)"
     assert flows.column("releases").to_pylist() == [6]
-    # the restricted tier: the three record-level marts, 3 rows each, and nothing else
-    restricted = sorted(p.name for p in (folder / "restricted" / "parquet").iterdir())
-    assert restricted == ["continuity_releases.parquet", "er_outcomes.parquet", "recording_issues.parquet"]
-    assert pq.read_table(folder / "restricted" / "parquet" / "recording_issues.parquet").num_rows == 3
+    # the restricted tier: the three record-level marts, 3 rows each, a file per financial year
+    restricted = folder / "restricted" / "parquet"
+    assert sorted(p.name for p in restricted.iterdir()) == ["continuity_releases", "er_outcomes", "recording_issues"]
+    years = sorted(p.name for p in (restricted / "recording_issues").iterdir())
+    assert years == ["2023-24.parquet", "2024-25.parquet", "unknown.parquet"]
+    issues = pq.read_table(restricted / "recording_issues" / "2024-25.parquet")
+    assert issues.column("id").to_pylist() == [1] and issues.column("financial_year").to_pylist() == ["2024/25"]
+    whole = duckdb.sql(f"select count(*) from read_parquet('{restricted}/er_outcomes/*.parquet')").fetchall()
+    assert whole == [(3,)]
+
+
+def _restricted_files(folder):
+    return {p.relative_to(folder): p.stat() for p in (folder / "restricted" / "parquet").rglob("*.parquet")}
+
+
+def test_a_restricted_year_unchanged_since_the_last_publication_is_linked_not_copied(tmp_path):
+    warehouse = tmp_path / "c.duckdb"
+    _warehouse(warehouse)
+    first = publish(warehouse, tmp_path / "out")
+    # a new quarter changes one row of 2024/25 in continuity_releases; nothing else changes
+    con = duckdb.connect(str(warehouse))
+    con.execute("update marts.continuity_releases set label = 'changed' where financial_year = '2024/25'")
+    con.close()
+    second = publish(warehouse, tmp_path / "out")
+    before, after = _restricted_files(first), _restricted_files(second)
+    assert before.keys() == after.keys() and len(after) == 9  # 3 tables x (2 years + unknown)
+    changed = Path("restricted/parquet/continuity_releases/2024-25.parquet")
+    for name, st in after.items():
+        same_file = st.st_ino == before[name].st_ino
+        assert same_file == (name != changed), name  # every other year file is a hard link
+        assert stat.S_IMODE(st.st_mode) == 0o400
+    rows = pq.read_table(second / changed).column("label").to_pylist()
+    assert rows == ["changed"]
+    # a third publication prunes the first (two are kept): the files it shared stay, still read-only
+    third = publish(warehouse, tmp_path / "out")
+    assert not first.exists()
+    kept = _restricted_files(third)
+    assert all(stat.S_IMODE(st.st_mode) == 0o400 for st in kept.values())
+    assert all(st.st_ino == after[name].st_ino for name, st in kept.items())  # nothing changed: all linked
+    digests = json.loads((third / "restricted" / "partitions.json").read_text())
+    assert sorted(digests) == ["continuity_releases", "er_outcomes", "recording_issues"]
+    assert digests == json.loads((second / "restricted" / "partitions.json").read_text())
