@@ -53,13 +53,13 @@ def test_values_come_from_the_environment_given_and_overrides_win():
     env = {"CONTINUITY_WAREHOUSE": "/srv/w/c.duckdb", "CONTINUITY_VALIDATION_KEEP": "3", "CONTINUITY_SPARK_MIRROR": "0"}
     settings = Settings.from_env(env)
     assert (settings.warehouse, settings.output) == (Path("/srv/w/c.duckdb"), Path("/srv/w"))
-    assert (settings.validation_keep, settings.spark_mirror, settings.memory_limit) == (3, False, "3GB")
+    assert (settings.validation_keep, settings.spark_mirror, settings.memory_limit) == (3, False, "2GB")
     moved = Settings.from_env(env, warehouse="/data/x.duckdb", memory_limit="")  # empty: not given
-    assert (moved.output, moved.memory_limit) == (Path("/data"), "3GB")  # the output follows the warehouse
+    assert (moved.output, moved.memory_limit) == (Path("/data"), "2GB")  # the output follows the warehouse
     assert Settings.from_env({"UI_PORT": "3111"}).ui_link == "http://127.0.0.1:3111"
     assert settings.dbt_vars() == {
         "continuity_warehouse": "/srv/w/c.duckdb",
-        "continuity_memory_limit": "3GB",
+        "continuity_memory_limit": "2GB",
         "continuity_spark_threads": 2,
         "continuity_spark_host": "127.0.0.1",
         "continuity_spark_port": 10000,
