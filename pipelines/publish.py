@@ -17,7 +17,8 @@ marts they came from, and a failed run changes nothing.
     <output>/publications/<stamp>/restricted/    record-level tables (owner only, 0400 in 0700)
         restricted_marts.duckdb                    continuity_releases, recording_issues, er_outcomes
         parquet/<table>/<financial year>.parquet   the same, one file per financial year (2024-25.parquet;
-                                                  unknown.parquet for rows without one); a year
+                                                  unknown.parquet for rows without one; an empty
+                                                  table is one file of no rows, empty.parquet); a year
                                                   whose rows are unchanged since the publication
                                                   before is a hard link to its file, not a copy
         partitions.json                            each year file's digest, to compare with the next
@@ -167,11 +168,16 @@ def _partition_file(value) -> str:
     return ("unknown" if value is None else str(value).replace("/", "-")) + ".parquet"
 
 
+EMPTY_PARTITION = "empty.parquet"  # an empty table's one file: no rows, its columns and descriptions
+
+
 def _write_partitions(con, table: str, rows: str, pairs: str, folder: Path, partitions: Partitions) -> None:
-    """One Parquet file per value of the table's partition column. Each partition's digest is
-    its row count and the sum of its rows' hashes (independent of row order) with the file's
-    metadata (the descriptions and the Arrow schema); a partition whose digest equals the
-    previous publication's is a hard link to that file, and only the others are written."""
+    """One Parquet file per value of the table's partition column (an empty table: one file of
+    no rows, so its columns are still there to read). Each partition's digest is its row count
+    and the sum of its rows' hashes (independent of row order) with the file's metadata (the
+    descriptions and the Arrow schema) and the DuckDB that writes it; a partition whose digest
+    equals the previous publication's is a hard link to that file (a copy where the file system
+    cannot link), and only the others are written."""
     import hashlib
 
     column = partitions.columns[table]
@@ -179,16 +185,26 @@ def _write_partitions(con, table: str, rows: str, pairs: str, folder: Path, part
     found = con.execute(
         f'select "{column}", count(*), cast(sum(hash(r)) as varchar) from ({rows}) as r group by 1'
     ).fetchall()
+    if not found:
+        path = _quote(str(folder / EMPTY_PARTITION))
+        con.execute(f"copy ({rows} limit 0) to {path} (format parquet, kv_metadata {{{pairs}}})")
+        return
+    names = [_partition_file(value) for value, _, _ in found]
+    clashes = sorted({n for n in names if names.count(n) > 1 or n in ("", EMPTY_PARTITION)})
+    if clashes:
+        raise RuntimeError(f"{table}.{column}: two years would be written to the same file ({', '.join(clashes)})")
     digests = partitions.digests.setdefault(table, {})
-    for value, count, hashed in found:
-        name = _partition_file(value)
-        digest = hashlib.sha256(f"{count}|{hashed}|{pairs}".encode()).hexdigest()
+    for (value, count, hashed), name in zip(found, names, strict=True):
+        digest = hashlib.sha256(f"{count}|{hashed}|{pairs}|duckdb {duckdb.__version__}".encode()).hexdigest()
         digests[name] = digest
         reuse = partitions.reusable(table, name, digest)
         if reuse is not None:
-            os.link(reuse, folder / name)
-            partitions.linked.append(f"{table}/{name}")
-            continue
+            try:
+                os.link(reuse, folder / name)
+                partitions.linked.append(f"{table}/{name}")
+                continue
+            except OSError:  # a file system without hard links: written again below
+                pass
         where = f'"{column}" is null' if value is None else f'"{column}" = {_quote(str(value))}'
         path = _quote(str(folder / name))
         selected = f"select * from ({rows}) as r where {where}"
@@ -410,10 +426,18 @@ def republish(output: Path, builders: list[Builder], notes: dict | None = None) 
 
 
 def _copy_any(source: Path, target: Path, link: bool = False) -> None:
-    """Copy a file or folder; with `link`, hard-link its files instead (read-only files that
-    are never written in place, so two publications can share them)."""
-    copy = os.link if link else shutil.copyfile
+    """Copy a file or folder; with `link`, hard-link its files instead (sealed read-only files
+    that the pipeline never writes in place, so two publications can share them), copying where
+    the file system cannot link."""
+    copy = _link_or_copy if link else shutil.copyfile
     if source.is_dir():
         shutil.copytree(source, target, copy_function=copy)
     elif source.exists():
         copy(source, target)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from pipelines.publish import publish
+from pipelines.publish import publish, republish
 
 
 def _warehouse(path):
@@ -110,3 +110,36 @@ def test_a_restricted_year_unchanged_since_the_last_publication_is_linked_not_co
     digests = json.loads((third / "restricted" / "partitions.json").read_text())
     assert sorted(digests) == ["continuity_releases", "er_outcomes", "recording_issues"]
     assert digests == json.loads((second / "restricted" / "partitions.json").read_text())
+
+
+def test_a_description_change_rewrites_a_year_and_republish_links_every_restricted_file(tmp_path):
+    warehouse = tmp_path / "c.duckdb"
+    _warehouse(warehouse)
+    first = publish(warehouse, tmp_path / "out")
+    con = duckdb.connect(str(warehouse))
+    con.execute("comment on column marts.er_outcomes.label is 'A new description.'")
+    con.close()
+    second = publish(warehouse, tmp_path / "out")
+    before, after = _restricted_files(first), _restricted_files(second)
+    rewritten = {name for name, st in after.items() if st.st_ino != before[name].st_ino}
+    # the rows are the same, but each er_outcomes file carries the descriptions: all three rewritten
+    assert rewritten == {Path(f"restricted/parquet/er_outcomes/{y}.parquet") for y in ("2023-24", "2024-25", "unknown")}
+    field = pq.read_table(second / "restricted/parquet/er_outcomes/unknown.parquet").schema.field("label")
+    assert field.metadata == {b"description": b"A new description."}
+    # the exports-only job makes a new publication from the current one: its restricted files linked
+    third = republish(tmp_path / "out", [])
+    linked = {p.relative_to(third): p.stat().st_ino for p in (third / "restricted").rglob("*") if p.is_file()}
+    assert linked == {p.relative_to(second): p.stat().st_ino for p in (second / "restricted").rglob("*") if p.is_file()}
+
+
+def test_an_empty_restricted_table_is_one_file_of_no_rows_with_its_columns(tmp_path):
+    warehouse = tmp_path / "c.duckdb"
+    _warehouse(warehouse)
+    con = duckdb.connect(str(warehouse))
+    con.execute("delete from marts.recording_issues")
+    con.close()
+    folder = publish(warehouse, tmp_path / "out")
+    files = sorted((folder / "restricted" / "parquet" / "recording_issues").iterdir())
+    assert [p.name for p in files] == ["empty.parquet"]
+    table = pq.read_table(files[0])
+    assert table.num_rows == 0 and table.column_names == ["id", "label", "financial_year"]
