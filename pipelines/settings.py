@@ -67,8 +67,9 @@ class Settings:
     )
     # one DuckDB memory limit for every step (loader, dbt, checks, gates, publication): with
     # the Python processes around it (the Dagster process, ~0.7 GB; in the dbt build the
-    # disclosure solve's arrays, up to 2 GB at scale 30) a run stays under 4 GB; DuckDB spills
-    # to disk beyond it. 3GB let scale 30 reach 5.1 GB, for no speed (docs/benchmarks.md).
+    # disclosure solve's arrays, up to 2 GB at scale 30) a run stays near 4 GB (3.2 GB at scale
+    # 10, 4.25 GB at scale 30); DuckDB spills to disk beyond it. 3GB let scale 30 reach 5.1 GB,
+    # for no speed (docs/benchmarks.md).
     memory_limit: str = _setting("CONTINUITY_MEMORY_LIMIT", "2GB", "DuckDB's memory limit, for every step of a run.")
     validation_keep: int = _setting(
         "CONTINUITY_VALIDATION_KEEP", 20, "How many runs' validation reports are kept, newest first."
