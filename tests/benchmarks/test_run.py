@@ -285,6 +285,8 @@ def test_above_scale_10_only_the_whole_run_is_measured(tmp_path, monkeypatch):
         (tmp_path / f"scale{scale}" / "landing").mkdir(parents=True)
         (tmp_path / f"scale{scale}" / "landing" / "SYNTHETIC.json").write_text("{}")
     monkeypatch.setattr(bench, "pipeline_c20", lambda warehouse: {})
+    counted = {"by_type": {"attributor_mismatch": 2}, "ambiguous": 1, "releases": 300}
+    monkeypatch.setattr(bench, "recording_counts", lambda warehouse: counted)
     monkeypatch.setattr(bench, "agree", lambda *a: None)
     monkeypatch.setattr(bench, "duckdb_baseline", lambda landing: {})
     monkeypatch.setattr(bench, "c20_only_baseline", lambda landing: {})
@@ -295,7 +297,8 @@ def test_above_scale_10_only_the_whole_run_is_measured(tmp_path, monkeypatch):
     data = bench.bench_scale(30, repeats=1)
     assert sorted(data["results"]) == sorted([bench.FULL, bench.RERUN])
     assert started == ["run", "run"]
-    assert json.loads((tmp_path / "scale30" / "results.json").read_text())["scale"] == 30
+    saved = json.loads((tmp_path / "scale30" / "results.json").read_text())
+    assert saved["scale"] == 30 and saved["recording"] == counted  # what the whole run's warehouse lists
 
     started.clear()
     data = bench.bench_scale(10, repeats=1)
