@@ -520,14 +520,7 @@ def targets(all_results: dict[float, dict]) -> list[dict]:
             )
         else:
             rows.append(_row(target, "scale 10 not run", None))
-    target = f"scale 10: peak RSS of the process tree <= {MEMORY_MIB / 1024:g} GB ({MEMORY_MIB:,} MiB)"
-    if ten and ten.get(FULL):
-        peak = max(r["rss_mb"] for r in ten[FULL])
-        rows.append(
-            _row(target, f"{peak:,.0f} MiB", peak <= MEMORY_MIB, f"peak by stage, {_largest(ten[FULL], 'stage_rss')}")
-        )
-    else:
-        rows.append(_row(target, "scale 10 not run", None))
+    rows.append(memory_target(all_results, 10.0))
     target = f"scale 1: whole pipeline <= {SCALE1_SECONDS} s on 2 cores"
     if one and one.get(FULL):
         wall = median(one[FULL])
@@ -571,7 +564,7 @@ def targets(all_results: dict[float, dict]) -> list[dict]:
         rows.append(_row(target, "scale 10 not run", None))
     rows.append(recording_target(all_results))
     rows.append(growth_target(all_results))
-    rows.append(scale30_memory_target(all_results))
+    rows.append(memory_target(all_results, 30.0))
     target = "scale 30 runs at all"
     rows.append(
         _row(
@@ -627,11 +620,12 @@ def growth_target(all_results: dict[float, dict]) -> dict:
     return _row(target, measured, thirty <= GROWTH_SLACK * ten, why)
 
 
-def scale30_memory_target(all_results: dict[float, dict]) -> dict:
-    target = f"scale 30: peak RSS of the process tree <= {MEMORY_MIB / 1024:g} GB"
-    runs = all_results.get(30.0, {}).get("results", {}).get(FULL)
+def memory_target(all_results: dict[float, dict], scale: float) -> dict:
+    """The whole run's peak RSS (of the process tree) at this scale within MEMORY_MIB."""
+    target = f"scale {scale:g}: peak RSS of the process tree <= {MEMORY_MIB / 1024:g} GB ({MEMORY_MIB:,} MiB)"
+    runs = all_results.get(scale, {}).get("results", {}).get(FULL)
     if not runs:
-        return _row(target, "scale 30 not run", None)
+        return _row(target, f"scale {scale:g} not run", None)
     peak = max(r["rss_mb"] for r in runs)
     return _row(target, f"{peak:,.0f} MiB", peak <= MEMORY_MIB, f"peak by stage, {_largest(runs, 'stage_rss')}")
 

@@ -145,7 +145,7 @@ def _copy_tables(
 class Partitions:
     """The restricted Parquet's year files: which column each table is split by, the digests
     of the publication before (its partitions.json) and where its files are, and what this
-    publication wrote (`digests`) and linked (`linked`)."""
+    publication wrote (`digests`)."""
 
     def __init__(self, columns: dict[str, str], previous: Path | None):
         self.columns = columns
@@ -153,7 +153,6 @@ class Partitions:
         known = previous / PARTITIONS_NAME if previous else None
         self.known: dict = json.loads(known.read_text()) if known and known.exists() else {}
         self.digests: dict[str, dict[str, str]] = {}
-        self.linked: list[str] = []
 
     def reusable(self, table: str, name: str, digest: str) -> Path | None:
         """The previous publication's file for this partition when its digest is this one."""
@@ -201,7 +200,6 @@ def _write_partitions(con, table: str, rows: str, pairs: str, folder: Path, part
         if reuse is not None:
             try:
                 os.link(reuse, folder / name)
-                partitions.linked.append(f"{table}/{name}")
                 continue
             except OSError:  # a file system without hard links: written again below
                 pass

@@ -83,16 +83,24 @@ def _restricted_files(folder):
     return {p.relative_to(folder): p.stat() for p in (folder / "restricted" / "parquet").rglob("*.parquet")}
 
 
-def test_a_restricted_year_unchanged_since_the_last_publication_is_linked_not_copied(tmp_path):
+def _publish_before_and_after(tmp_path, change: str):
+    """Publish, run `change` on the warehouse, publish again: (warehouse, first and second
+    publication folders, their restricted year files)."""
     warehouse = tmp_path / "c.duckdb"
     _warehouse(warehouse)
     first = publish(warehouse, tmp_path / "out")
-    # a new quarter changes one row of 2024/25 in continuity_releases; nothing else changes
     con = duckdb.connect(str(warehouse))
-    con.execute("update marts.continuity_releases set label = 'changed' where financial_year = '2024/25'")
+    con.execute(change)
     con.close()
     second = publish(warehouse, tmp_path / "out")
-    before, after = _restricted_files(first), _restricted_files(second)
+    return warehouse, first, second, _restricted_files(first), _restricted_files(second)
+
+
+def test_a_restricted_year_unchanged_since_the_last_publication_is_linked_not_copied(tmp_path):
+    # a new quarter changes one row of 2024/25 in continuity_releases; nothing else changes
+    warehouse, first, second, before, after = _publish_before_and_after(
+        tmp_path, "update marts.continuity_releases set label = 'changed' where financial_year = '2024/25'"
+    )
     assert before.keys() == after.keys() and len(after) == 9  # 3 tables x (2 years + unknown)
     changed = Path("restricted/parquet/continuity_releases/2024-25.parquet")
     for name, st in after.items():
@@ -113,14 +121,9 @@ def test_a_restricted_year_unchanged_since_the_last_publication_is_linked_not_co
 
 
 def test_a_description_change_rewrites_a_year_and_republish_links_every_restricted_file(tmp_path):
-    warehouse = tmp_path / "c.duckdb"
-    _warehouse(warehouse)
-    first = publish(warehouse, tmp_path / "out")
-    con = duckdb.connect(str(warehouse))
-    con.execute("comment on column marts.er_outcomes.label is 'A new description.'")
-    con.close()
-    second = publish(warehouse, tmp_path / "out")
-    before, after = _restricted_files(first), _restricted_files(second)
+    _, _, second, before, after = _publish_before_and_after(
+        tmp_path, "comment on column marts.er_outcomes.label is 'A new description.'"
+    )
     rewritten = {name for name, st in after.items() if st.st_ino != before[name].st_ino}
     # the rows are the same, but each er_outcomes file carries the descriptions: all three rewritten
     assert rewritten == {Path(f"restricted/parquet/er_outcomes/{y}.parquet") for y in ("2023-24", "2024-25", "unknown")}
