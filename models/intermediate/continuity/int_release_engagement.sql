@@ -3,8 +3,11 @@
 -- Pending: the window has not closed by the latest NDTMS extract date (PRISEXDT + window >
 -- latest date) - pending wins even when a start is already recorded. The match is an
 -- equi-join on the attributor key with a date-range condition.
+{{ year_partitioned() }}
+
 with releases as (
-    select * from {{ ref('int_releases') }}
+    select * from {{ ref('int_releases') }} as r
+    where {{ in_touched_years('r.prison_exit_date') }}
 ),
 
 starts as (
@@ -43,8 +46,8 @@ decided as (
 final as (
     select
         release_id,
+        prison_exit_date,
         window_end_date,
-        latest_ndtms_extract_date,
         case
             when latest_ndtms_extract_date is null or window_end_date > latest_ndtms_extract_date then 'pending'
             when first_structured_start_date is not null then 'engaged'

@@ -2,8 +2,11 @@
 -- is broken down by: int_release_profiles joined to int_release_engagement, once, for the
 -- mart (marts.continuity_releases, which pseudonymises the attributors) and for the PRP
 -- breakdowns (int_inequality_observations).
+{{ year_partitioned() }}
+
 with profiles as (
-    select * from {{ ref('int_release_profiles') }}
+    select * from {{ ref('int_release_profiles') }} as p
+    where {{ in_touched_years('p.prison_exit_date') }}
 ),
 
 engagement as (

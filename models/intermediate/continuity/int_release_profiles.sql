@@ -1,8 +1,11 @@
 -- The attributes each release is broken down by (marts.md continuity_releases; indicators.md
 -- s.3-4): geography from the seeds, age band, labelled sex/gender/disability, ONS 5 ethnic
 -- group, IMD quintile (ceil(decile / 2)), substance group and custody length band.
+{{ year_partitioned() }}
+
 with releases as (
-    select * from {{ ref('int_releases') }}
+    select * from {{ ref('int_releases') }} as r
+    where {{ in_touched_years('r.prison_exit_date') }}
 ),
 
 local_authorities as (select * from {{ ref('local_authorities') }}),

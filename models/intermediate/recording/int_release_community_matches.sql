@@ -2,8 +2,11 @@
 -- equal after normalisation) referred or triaged within 21 days of the exit either side: the
 -- candidates the recording checks (s.2 problems 3 and 5) and the audit funnel (s.3) look at.
 -- An equi-join on the attributor key with date conditions, never a cross join.
+{{ year_partitioned() }}
+
 with releases as (
-    select * from {{ ref('int_releases') }}
+    select * from {{ ref('int_releases') }} as r
+    where {{ in_touched_years('r.prison_exit_date') }}
 ),
 
 community_episodes as (

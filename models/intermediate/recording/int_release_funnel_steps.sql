@@ -5,9 +5,20 @@
 -- A funnel never grows: a release reached a step when it reached it or any later step (an
 -- engaged release with no recorded referral still counts as referred); the *_recorded
 -- columns say whether the step itself is in the records, so a skipped step is a recording gap.
-with profiles as (select * from {{ ref('int_release_profiles') }}),
+{{ year_partitioned() }}
+
+with profiles as (
+    select * from {{ ref('int_release_profiles') }} as p
+    where {{ in_touched_years('p.prison_exit_date') }}
+),
+
 engagement as (select * from {{ ref('int_release_engagement') }}),
-matches as (select * from {{ ref('int_release_community_matches') }}),
+
+matches as (
+    select * from {{ ref('int_release_community_matches') }} as m
+    where {{ in_touched_years('m.prison_exit_date') }}
+),
+
 interventions as (select * from {{ ref('stg_ndtms__interventions') }}),
 
 releases as (

@@ -5,8 +5,11 @@
 -- followed: to the latest NDTMS extract date, and at most var('time_to_treatment_horizon_days')
 -- days. A start after the end of follow-up is not seen (the release is censored there).
 -- observed_days: days from release to the start when started, else to the end of follow-up.
+{{ year_partitioned() }}
+
 with releases as (
-    select * from {{ ref('int_releases') }}
+    select * from {{ ref('int_releases') }} as r
+    where {{ in_touched_years('r.prison_exit_date') }}
 ),
 
 starts as (

@@ -1,7 +1,10 @@
 -- One row per release in the PHOF 2.16 / C20 denominator, with its 21-day decision and the
 -- attributes it is broken down by. Pseudonymous: person_key, never attributors.
+{{ year_partitioned() }}
+
 with releases as (
-    select * from {{ ref('int_release_outcomes') }}
+    select * from {{ ref('int_release_outcomes') }} as r
+    where {{ in_touched_years('r.prison_exit_date') }}
 ),
 
 final as (
