@@ -103,7 +103,8 @@ def _run_command(command) -> None:
     run.add_argument(
         "--full-refresh",
         action="store_true",
-        help="rebuild the incremental staging tables from raw (dbt --full-refresh) (default: off)",
+        help="rebuild the incremental tables (staging, every year of the release models) from raw "
+        "(dbt --full-refresh) (default: off)",
     )
     run.set_defaults(func=cmd_run)
 

@@ -113,7 +113,9 @@ class RunChoices(dg.ConfigurableResource):
         default=[], description="Publication gates to publish past although they fail, each with its reason."
     )
     full_refresh: bool = Field(
-        default=False, description="Rebuild the incremental staging tables from raw (dbt --full-refresh)."
+        default=False,
+        description="Rebuild the incremental tables (staging, every year of the release models) from raw "
+        "(dbt --full-refresh).",
     )
 
     def accepted(self) -> list[dict]:

@@ -17,6 +17,12 @@
     {{ add_to_date('month', 3, dbt.date_trunc('year', add_to_date('month', -3, date_expr))) }}
 {%- endmacro %}
 
+{# The financial year holding a date as the calendar year it starts in (2023 for 2023/24): a
+   number to join and compare on where the label would be computed for millions of rows. #}
+{% macro financial_year_number(date_expr) -%}
+    extract(year from {{ add_to_date('month', -3, date_expr) }})
+{%- endmacro %}
+
 {# Label of the financial year holding a date as Fingertips writes it, e.g. 2023/24: the one
    year label of every table (fingertips_period_label below gives the same for a period). #}
 {% macro financial_year_label(date_expr) -%}

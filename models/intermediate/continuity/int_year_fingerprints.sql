@@ -19,16 +19,11 @@
 {%- set window = var('engagement_window_days') -%}
 {%- set lookahead = [var('engagement_window_days'), var('time_to_treatment_horizon_days')] | max %}
 
-with releases as (
-    select * from {{ ref('int_releases') }}
-),
-
-starts as (
+-- The releases and the community episodes are each read twice, so they are named where they are
+-- read, not as import CTEs: DuckDB materialises a CTE read more than once (a copy of every row;
+-- 4 GB written at scale 10).
+with starts as (
     select * from {{ ref('int_structured_starts') }}
-),
-
-community_episodes as (
-    select * from {{ ref('stg_ndtms__community_episodes') }}
 ),
 
 interventions as (
@@ -45,24 +40,25 @@ years as (
         min({{ financial_year_start('r.prison_exit_date') }}) as year_start_date,
         count(*) as releases_read,
         {{ rows_digest(content_columns(ref('int_releases'), 'r')) }} as releases_digest
-    from releases as r
+    from {{ ref('int_releases') }} as r
     group by {{ financial_year_label('r.prison_exit_date') }}
 ),
 
 release_keys as (
     select distinct
         {{ financial_year_label('r.prison_exit_date') }} as financial_year,
+        {{ financial_year_number('r.prison_exit_date') }} as year_number,
         r.attributor_key
-    from releases as r
+    from {{ ref('int_releases') }} as r
 ),
 
 start_years as (
     select k.financial_year, s.*
     from starts as s
     inner join release_keys as k on s.attributor_key = k.attributor_key
-    where k.financial_year in (
-        {{ financial_year_label('s.start_date') }},
-        {{ financial_year_label(add_to_date('day', -lookahead, 's.start_date')) }}
+    where k.year_number in (
+        {{ financial_year_number('s.start_date') }},
+        {{ financial_year_number(add_to_date('day', -lookahead, 's.start_date')) }}
     )
 ),
 
@@ -78,7 +74,7 @@ start_digests as (
 {%- set episode_years_read = [] %}
 {%- for date_column in ['c.referral_date', 'c.triage_date'] %}
 {%- for offset in [-window, window] %}
-{%- do episode_years_read.append(financial_year_label(add_to_date('day', offset, date_column))) %}
+{%- do episode_years_read.append(financial_year_number(add_to_date('day', offset, date_column))) %}
 {%- endfor %}
 {%- endfor %}
 
@@ -86,9 +82,9 @@ episode_years as (
     select
         c.episode_id,
         k.financial_year
-    from community_episodes as c
+    from {{ ref('stg_ndtms__community_episodes') }} as c
     inner join release_keys as k on c.attributor_key = k.attributor_key
-    where k.financial_year in ({{ episode_years_read | join(', ') }})
+    where k.year_number in ({{ episode_years_read | join(', ') }})
 ),
 
 community_digests as (
@@ -97,7 +93,7 @@ community_digests as (
         count(*) as community_episodes_read,
         {{ rows_digest(content_columns(ref('stg_ndtms__community_episodes'), 'c')) }} as community_digest
     from episode_years as y
-    inner join community_episodes as c on y.episode_id = c.episode_id
+    inner join {{ ref('stg_ndtms__community_episodes') }} as c on y.episode_id = c.episode_id
     group by y.financial_year
 ),
 
