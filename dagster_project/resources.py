@@ -135,11 +135,11 @@ class RunChoices(dg.ConfigurableResource):
 @functools.cache
 def _dbt_cli_resource_class():
     """DbtCliResource without the work it does before every invocation that this project
-    never uses: the version of the dbt executable, which it asks by starting `dbt --version`
-    (about 2.5 s of CPU; the executable is this environment's, so it is the installed
-    dbt-core's version), and an in-process dbt adapter (project, profile and adapter loaded
-    in the run's own process, about 4 s of CPU) for its column-metadata and row-count helpers:
-    this project describes the built tables itself after dbt has finished
+    never uses (together about 3 s of every run, docs/decisions.md): the version of the dbt
+    executable, which it asks by starting `dbt --version` (the executable is this
+    environment's, so it is the installed dbt-core's version), and an in-process dbt adapter
+    (project, profile and adapter loaded in the run's own process) for its column-metadata and
+    row-count helpers: this project describes the built tables itself after dbt has finished
     (dagster_project/assets/dbt.py)."""
     from importlib.metadata import version as installed_version
 

@@ -83,7 +83,7 @@
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         delete from {{ this }}
         {%- if date_column | lower in columns %}
-        where {{ financial_year_label(date_column) }} in ({{ touched_years() }})
+        where {{ in_touched_years(date_column) }}
         {%- endif %}
     {%- endif -%}
 {%- endmacro %}
@@ -94,7 +94,7 @@
     {%- if model.config.materialized == 'incremental' -%}
         delete from {{ year_partition_builds() }}
         where model_name = '{{ this.identifier }}'
-        {%- if is_incremental() and not flags.FULL_REFRESH %}
+        {%- if is_incremental() %}
           and financial_year in ({{ touched_years() }})
         {%- endif %};
         insert into {{ year_partition_builds() }} (model_name, financial_year, fingerprint, built_at)

@@ -101,3 +101,35 @@ def write_extract(
     else:
         path.write_text(content, encoding="utf-8")
     return path
+
+
+TEST_KEY = "test-key-not-secret-but-32-characters-long"
+
+
+def load_and_build(landing: Path, warehouse: Path, extracts: list[str], select: list[str], *flags: str) -> None:
+    """A quarter as a run takes it, without the rest of the run: the loader loads the landing's
+    new files of `extracts`, then dbt (a subprocess, as a run starts it) builds the `select`ed
+    models and the seeds they read, not their data tests (some relate to models not built here)."""
+    import os
+    import subprocess
+
+    import duckdb
+
+    from pipelines.contract import PROJECT_DIR
+    from pipelines.dbt_runner import dbt_executable
+    from pipelines.load import load_extract
+
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    try:
+        for extract in extracts:
+            load_extract(con, landing, EXTRACTS_BY_NAME[extract])
+    finally:
+        con.close()
+    command = [dbt_executable(), "build", "--select", *select, "--resource-type", "model", "--resource-type", "seed",
+               *flags, "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
+               "--target-path", str(warehouse.parent / "target")]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "CONTINUITY_DEV_KEY_OK"}
+    env.update(CONTINUITY_PSEUDO_KEY=TEST_KEY, CONTINUITY_WAREHOUSE=str(warehouse))
+    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_DIR, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr

@@ -14,9 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.contract import PROJECT_DIR
-from pipelines.dbt_runner import dbt_executable
-from tests.helpers import secure_row, write_extract
+from tests.helpers import load_and_build, secure_row, write_extract
 
 CLI = [sys.executable, "-m", "dagster_project.cli"]
 ENV = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret-but-32-characters-long"}
@@ -26,22 +24,7 @@ CURRENT = "select episode_id, prison_exit_date::varchar, source_file from stagin
 
 def run(landing: Path, warehouse: Path, *flags: str) -> None:
     """Load the landing's new secure files, then build the staging model and what it reads."""
-    from pipelines.contract import EXTRACTS_BY_NAME
-    from pipelines.load import load_extract
-
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    try:
-        load_extract(con, landing, EXTRACTS_BY_NAME["ndtms_secure"])
-    finally:
-        con.close()
-    # the model and its parents (seeds), not their data tests (some relate to models not built here)
-    build = [dbt_executable(), "build", "--select", "+stg_ndtms__secure_episodes", "--resource-type", "model",
-             "--resource-type", "seed", *flags, "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
-             "--target-path", str(warehouse.parent / "target")]  # fmt: skip
-    env = {**ENV, "CONTINUITY_WAREHOUSE": str(warehouse)}
-    result = subprocess.run(build, capture_output=True, text=True, cwd=PROJECT_DIR, env=env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    load_and_build(landing, warehouse, ["ndtms_secure"], ["+stg_ndtms__secure_episodes"], *flags)
 
 
 def current(warehouse: Path) -> list[tuple]:

@@ -5,18 +5,11 @@ is emptied, and after every quarter the tables equal a full rebuild from the sam
 Each quarter is loaded by the loader and the release models built by dbt in a subprocess, as
 tests/e2e/test_incremental.py does for staging (the whole run is tested in test_run.py)."""
 
-import os
-import subprocess
-
 import duckdb
 import pytest
 
-from pipelines.contract import EXTRACTS_BY_NAME, PROJECT_DIR
-from pipelines.dbt_runner import dbt_executable
-from pipelines.load import load_extract
-from tests.helpers import community_row, intervention_row, secure_row, write_extract
+from tests.helpers import community_row, intervention_row, load_and_build, secure_row, write_extract
 
-ENV = {**os.environ, "CONTINUITY_PSEUDO_KEY": "test-key-not-secret-but-32-characters-long"}
 PARTITIONED = [
     "intermediate.int_release_engagement",
     "intermediate.int_release_time_to_start",
@@ -32,20 +25,8 @@ PERSON_B = {"FINITIAL": "Q", "SINITIAL": "R", "DOB": "1980-02-03", "SEX": "2"}
 
 def build(landing, warehouse, *flags: str) -> None:
     """Load the landing's new NDTMS files, then build the partitioned models and what they read."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    try:
-        for extract in ("ndtms_secure", "ndtms_community", "ndtms_interventions"):
-            load_extract(con, landing, EXTRACTS_BY_NAME[extract])
-    finally:
-        con.close()
     select = ["+continuity_releases", "+int_release_funnel_steps", "+int_release_time_to_start"]
-    command = [dbt_executable(), "build", "--select", *select, "--resource-type", "model", "--resource-type", "seed",
-               *flags, "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
-               "--target-path", str(warehouse.parent / "target")]  # fmt: skip
-    env = {**ENV, "CONTINUITY_WAREHOUSE": str(warehouse)}
-    result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_DIR, env=env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    load_and_build(landing, warehouse, ["ndtms_secure", "ndtms_community", "ndtms_interventions"], select, *flags)
 
 
 def query(warehouse, sql: str) -> list[tuple]:
