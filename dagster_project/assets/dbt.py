@@ -1,10 +1,12 @@
 """Every dbt seed, model and test as Dagster assets and asset checks."""
 
+import hashlib
 import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import dagster as dg
 from dagster_dbt import dbt_assets
@@ -17,6 +19,9 @@ from pipelines.settings import WAREHOUSE_POOL
 from pipelines.state import build_finished, build_started, current_key, warehouse_digest
 
 KEEP_TARGET_RUNS = 10  # dbt's per-invocation folders under target/ (logs, run_results.json) kept
+PARSE_STATE = "partial_parse.msgpack"  # dbt's parse state, in each invocation's folder
+PARSE_STATES = "parse-states"  # under target/: the parse state of the last build per set of vars
+KEEP_PARSE_STATES = 16  # about 2 MB each
 
 
 @dbt_assets(
@@ -42,7 +47,11 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, warehouse: Warehous
     # which state the models are being built from (nothing new is only said of a finished build)
     with warehouse.connect() as con:
         build_started(con, warehouse_digest(con, settings.dbt_target, current_key(settings)))
-    invocation = dbt.cli(args, context=context)
+    # the parse state dbt left the last time it built with these vars (this warehouse's)
+    state = parse_state_key(settings.dbt_vars(), settings.dbt_target)
+    target_path = Path("target", f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid4().hex[:7]}")
+    restore_partial_parse(DBT_PROJECT.project_dir / target_path, state)
+    invocation = dbt.cli(args, context=context, target_path=target_path)
     # DuckDB allows one process per file while dbt writes: the tables are described after
     # dbt has finished, then every event is passed on with row counts and column types
     events, failure = [], None
@@ -57,7 +66,7 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, warehouse: Warehous
         raise failure
     with warehouse.connect() as con:
         build_finished(con)
-    keep_partial_parse(invocation.target_path)
+    keep_partial_parse(invocation.target_path, state)
 
 
 def _relations() -> dict[str, tuple[str, str]]:
@@ -98,22 +107,54 @@ def with_table_metadata(events: Iterable, context: dg.AssetExecutionContext, war
         yield event
 
 
-def keep_partial_parse(run_target: Path) -> None:
-    """This build's parse state (partial_parse.msgpack) as the project's: dagster-dbt copies
-    target/partial_parse.msgpack into each invocation's folder, so the next run on this
-    warehouse (the same dbt vars) parses only the files changed since, instead of the whole
-    project (tens of seconds). dbt checks the vars, profile and every file's checksum itself,
-    and parses whole when they differ. Replaced atomically: runs on other warehouses may race."""
-    source = run_target / "partial_parse.msgpack"
+def parse_state_key(dbt_vars: dict, target: str) -> str:
+    """Which parse state a build can start from: dbt parses the whole project (about 4 s)
+    whenever its vars, profile or target differ from those of the parse state it finds, and
+    the warehouse's path is among the vars."""
+    return hashlib.sha256(json.dumps([dbt_vars, target], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def restore_partial_parse(run_target: Path, state: str) -> None:
+    """The parse state the last build with the same vars left (target/parse-states/), put in
+    this build's folder, so that dbt parses only the files changed since, although builds on
+    other warehouses ran in between. None kept: dagster-dbt copies the project's last one."""
+    kept = run_target.parent / PARSE_STATES / f"{state}.msgpack"
+    if kept.is_file():
+        run_target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kept, run_target / PARSE_STATE)
+
+
+def keep_partial_parse(run_target: Path, state: str | None = None) -> None:
+    """This build's parse state (partial_parse.msgpack) as the project's (dagster-dbt copies
+    target/partial_parse.msgpack into each invocation's folder; `dagster dev` and a bare
+    `continuity-dbt` use it too) and, under `state`, as the one the next build with the same
+    vars starts from (the newest KEEP_PARSE_STATES are kept). dbt checks the vars, profile and
+    every file's checksum itself, and parses whole when they differ. Replaced atomically:
+    runs on other warehouses may race."""
+    source = run_target / PARSE_STATE
     if not source.is_file():
         return
-    target = run_target.parent / source.name
-    scratch = target.with_name(f".{source.name}.{os.getpid()}")
+    copies = [run_target.parent / PARSE_STATE]
+    if state is not None:
+        copies.append(run_target.parent / PARSE_STATES / f"{state}.msgpack")
+    for target in copies:
+        scratch = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            target.parent.mkdir(exist_ok=True)
+            shutil.copyfile(source, scratch)
+            os.replace(scratch, target)
+        except OSError:  # a courtesy: the next run parses whole
+            scratch.unlink(missing_ok=True)
+    states = sorted((run_target.parent / PARSE_STATES).glob("*.msgpack"), key=_mtime, reverse=True)
+    for old in states[KEEP_PARSE_STATES:]:
+        old.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
     try:
-        shutil.copyfile(source, scratch)
-        os.replace(scratch, target)
-    except OSError:  # a courtesy: the next run parses whole
-        scratch.unlink(missing_ok=True)
+        return path.stat().st_mtime
+    except OSError:  # removed by a concurrent build's pruning
+        return 0.0
 
 
 def prune_target_runs(target_dir: Path, keep: int) -> list[Path]:

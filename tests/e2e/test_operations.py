@@ -2,10 +2,18 @@
 row counts and column types, passing checks are not WARN, every dbt test is a check (no
 "not an asset check" warning), and target/ keeps only the last few dbt run folders."""
 
+import os
+
 import duckdb
 import pytest
 
-from dagster_project.assets.dbt import keep_partial_parse, prune_target_runs
+from dagster_project.assets.dbt import (
+    KEEP_PARSE_STATES,
+    keep_partial_parse,
+    parse_state_key,
+    prune_target_runs,
+    restore_partial_parse,
+)
 from dagster_project.assets.validation import check_result
 from dagster_project.commands import run_pipeline
 from dagster_project.resources import AcceptedGate, RunChoices
@@ -102,3 +110,37 @@ def test_a_builds_parse_state_becomes_the_projects_for_the_next_run(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["continuity_dbt_assets-run1", "partial_parse.msgpack"]
     keep_partial_parse(tmp_path / "a run that wrote none")  # nothing to keep: the project's stays
     assert (tmp_path / "partial_parse.msgpack").read_bytes() == b"parsed by the run, with its vars"
+
+
+def test_a_build_starts_from_the_parse_state_of_the_last_build_with_its_vars(tmp_path):
+    one = parse_state_key({"continuity_warehouse": "/w/one.duckdb"}, "duckdb")
+    other = parse_state_key({"continuity_warehouse": "/w/other.duckdb"}, "duckdb")
+    assert one != other and one == parse_state_key({"continuity_warehouse": "/w/one.duckdb"}, "duckdb")
+    assert one != parse_state_key({"continuity_warehouse": "/w/one.duckdb"}, "spark")
+    first = tmp_path / "continuity_dbt_assets-run1"
+    first.mkdir()
+    (first / "partial_parse.msgpack").write_bytes(b"parsed for one")
+    keep_partial_parse(first, one)
+    between = tmp_path / "continuity_dbt_assets-run2"  # a build on another warehouse
+    between.mkdir()
+    (between / "partial_parse.msgpack").write_bytes(b"parsed for other")
+    keep_partial_parse(between, other)
+    assert (tmp_path / "partial_parse.msgpack").read_bytes() == b"parsed for other"
+    # the next build on `one` finds one's state in its own folder, not the project's last
+    again = tmp_path / "continuity_dbt_assets-run3"
+    restore_partial_parse(again, one)
+    assert (again / "partial_parse.msgpack").read_bytes() == b"parsed for one"
+    # vars never built with: nothing put there (dagster-dbt then copies the project's)
+    new = tmp_path / "continuity_dbt_assets-run4"
+    restore_partial_parse(new, parse_state_key({"continuity_warehouse": "/w/new.duckdb"}, "duckdb"))
+    assert not new.exists()
+    # only the newest are kept
+    many = tmp_path / "many"
+    for i in range(KEEP_PARSE_STATES + 3):
+        run = many / f"continuity_dbt_assets-run{i}"
+        run.mkdir(parents=True)
+        (run / "partial_parse.msgpack").write_bytes(b"x")
+        keep_partial_parse(run, f"state{i:02d}")
+        os.utime(many / "parse-states" / f"state{i:02d}.msgpack", (2000 + i, 2000 + i))
+    kept = sorted(p.stem for p in (many / "parse-states").iterdir())
+    assert kept == [f"state{i:02d}" for i in range(3, KEEP_PARSE_STATES + 3)]
