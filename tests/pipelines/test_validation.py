@@ -1,6 +1,11 @@
 """Running a suite: each result is tied to its own expectation, blocking vs warning, examples."""
 
+import importlib.util
+import subprocess
+import sys
+
 import duckdb
+import pytest
 
 from pipelines.validation import resolve, run_suite
 
@@ -308,3 +313,18 @@ def test_the_report_names_its_date_and_verdict_gates_loads_and_every_why(tmp_pat
     assert "A key seen twice would count" in page  # the dbt test's why
     assert "A code outside its list is wrong or unmapped" in page  # an expectation without its own why gets one
     assert page.count("<table") == page.count("<caption>") and "table-layout:fixed" in page
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="needs the Spark extra (CI installs it)")
+def test_the_checks_do_not_import_pyspark_and_pyspark_still_imports_afterwards():
+    # in a fresh interpreter: GX imported and a suite run, as a run's checks do
+    code = (
+        "import sys, duckdb; from pipelines.validation import run_suite; con = duckdb.connect(); "
+        "con.execute('create table t as select 1 as a'); "
+        "r = run_suite(con, {'name': 't', 'asset': 't', 'batches': [{'sql': 'select * from t', 'expectations': "
+        "[{'type': 'expect_column_values_to_not_be_null', 'kwargs': {'column': 'a'}}]}]}); "
+        "print(r.passed, 'great_expectations' in sys.modules, 'pyspark' in sys.modules); "
+        "import pyspark.sql; print('pyspark', pyspark.__version__ > '')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["True True False", "pyspark True"]
