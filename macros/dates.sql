@@ -26,7 +26,7 @@
 {# Label of the financial year holding a date as Fingertips writes it, e.g. 2023/24: the one
    year label of every table (fingertips_period_label below gives the same for a period). #}
 {% macro financial_year_label(date_expr) -%}
-    {%- set y = "extract(year from " ~ add_to_date('month', -3, date_expr) ~ ")" -%}
+    {%- set y = financial_year_number(date_expr) -%}
     {{ dbt.concat([as_text(y), "'/'", dbt.right(as_text(y ~ " + 1"), "2")]) }}
 {%- endmacro %}
 

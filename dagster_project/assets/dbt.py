@@ -42,13 +42,14 @@ def continuity_dbt_assets(context: dg.AssetExecutionContext, warehouse: Warehous
     if run_choices.full_refresh:
         args.append("--full-refresh")  # the incremental staging tables rebuilt from raw
     # this process's pid travels as a var too: the dbt children die with it (pipelines/children.py)
-    args += ["--vars", json.dumps({**settings.dbt_vars(), PARENT_VAR: os.getpid()})]
+    dbt_vars = settings.dbt_vars()
+    args += ["--vars", json.dumps({**dbt_vars, PARENT_VAR: os.getpid()})]
     dbt = dbt_resource(settings.dbt_target)
     # which state the models are being built from (nothing new is only said of a finished build)
     with warehouse.connect() as con:
         build_started(con, warehouse_digest(con, settings.dbt_target, current_key(settings)))
     # the parse state dbt left the last time it built with these vars (this warehouse's)
-    state = parse_state_key(settings.dbt_vars(), settings.dbt_target)
+    state = parse_state_key(dbt_vars, settings.dbt_target)
     target_path = Path("target", f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid4().hex[:7]}")
     restore_partial_parse(DBT_PROJECT.project_dir / target_path, state)
     invocation = dbt.cli(args, context=context, target_path=target_path)
