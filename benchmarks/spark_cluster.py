@@ -50,7 +50,8 @@ def bench(scale: float, out: Path) -> str:
     shutil.rmtree(work, ignore_errors=True)
     duck = run_pipeline(landing, work / "duckdb")
     started = time.monotonic()
-    with local_cluster(work / "cluster", {**os.environ, **key}) as cluster:
+    # the JVM's and Spark's defaults, as a cluster at volume would run (not the check's tuning)
+    with local_cluster(work / "cluster", {**os.environ, **key}, small=False) as cluster:
         start_s = time.monotonic() - started
         os.environ.update({**key, "CONTINUITY_SPARK_PORT": str(cluster.thrift_port)})
         spark = run_pipeline(landing, work / "spark_thrift", ["--dbt-target", "spark_thrift"])

@@ -28,6 +28,20 @@ WORKER_MEMORY = "1536m"  # what the worker offers its executors
 EXECUTOR_MEMORY = "1g"
 DRIVER_MEMORY = "1g"  # the Thrift server's driver
 CORES = 2
+# The check's statements are many and small (docs/scale-out.md, "The cluster check's cost"):
+# every JVM compiles with C1 only and collects with the serial collector, since C2's compiler
+# threads and G1's background threads cost more CPU than they returned; the driver ignores
+# System.gc(), which the Hive metastore (DataNucleus) calls whenever it finalises a
+# persistence-manager factory (a full collection each time, dozens a minute), and has room
+# for the code C1 compiles.
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+DRIVER_JVM_OPTIONS = "-XX:+DisableExplicitGC -XX:ReservedCodeCacheSize=128m"
+SMALL_STATEMENTS_CONF = {
+    "spark.executor.extraJavaOptions": JVM_OPTIONS,
+    # tables of a few thousand rows: interpreting a plan costs less than compiling it
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
 STARTUP_SECONDS = 180
 
 
@@ -67,6 +81,9 @@ def _group_alive(pgid: int) -> bool:
 class LocalCluster:
     folder: Path
     env: dict[str, str] = field(default_factory=dict)  # the children's environment
+    # tuned for many small statements (the check); False keeps the JVM's and Spark's defaults,
+    # for a benchmark at volume (benchmarks/spark_cluster.py)
+    small: bool = True
     master_port: int = 0
     thrift_port: int = 0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -118,6 +135,8 @@ class LocalCluster:
             "SPARK_NO_DAEMONIZE": "1",
             "PYSPARK_PYTHON": sys.executable,
         }
+        if self.small:
+            base["SPARK_DAEMON_JAVA_OPTS"] = JVM_OPTIONS  # the master and the worker
         spark_class = str(home / "bin" / "spark-class")
         self.master_port, master_ui = free_port(), free_port()
         self._start(
@@ -151,6 +170,9 @@ class LocalCluster:
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
         }
+        if self.small:
+            conf |= SMALL_STATEMENTS_CONF
+            conf["spark.driver.extraJavaOptions"] += f" {JVM_OPTIONS} {DRIVER_JVM_OPTIONS}"
         command = [str(home / "bin" / "spark-submit"), "--master", self.master_url, "--driver-memory", DRIVER_MEMORY]
         for key, value in conf.items():
             command += ["--conf", f"{key}={value}"]
@@ -182,12 +204,13 @@ class LocalCluster:
 
 
 @contextlib.contextmanager
-def local_cluster(folder: Path, env: dict[str, str] | None = None):
+def local_cluster(folder: Path, env: dict[str, str] | None = None, small: bool = True):
     """A started LocalCluster, stopped when the block ends (also on an exception or a
-    SIGTERM, which is turned into an exception here)."""
+    SIGTERM, which is turned into an exception here); `small`: tuned for many small
+    statements (LocalCluster.small)."""
     from pipelines.settings import child_environment
 
-    cluster = LocalCluster(Path(folder), env=dict(child_environment() if env is None else env))
+    cluster = LocalCluster(Path(folder), env=dict(child_environment() if env is None else env), small=small)
 
     def terminated(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")

@@ -19,3 +19,28 @@ def test_stopping_kills_every_process_of_every_group_started(tmp_path):
     assert len(leftover_processes(cluster)) == 4  # bash, its two sleeps, and the other sleep
     assert cluster.stop(grace=5) == []
     assert leftover_processes(cluster) == []
+
+
+def _started_commands(tmp_path, monkeypatch, small: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """What start() would launch, each process's command and environment, without a JVM."""
+    started = {}
+    monkeypatch.setattr(LocalCluster, "_start", lambda self, name, command, env: started.update({name: (command, env)}))
+    monkeypatch.setattr(LocalCluster, "_wait_for", lambda self, *a, **k: None)
+    monkeypatch.setattr("pipelines.dev.spark_cluster.spark_home", lambda: tmp_path)
+    LocalCluster(tmp_path, small=small).start()
+    return started
+
+
+def test_the_checks_cluster_is_tuned_for_small_statements_and_a_benchmarks_is_not(tmp_path, monkeypatch):
+    small = _started_commands(tmp_path, monkeypatch, small=True)
+    assert set(small) == {"master", "worker", "thrift"}
+    thrift = " ".join(small["thrift"][0])
+    # the metastore's System.gc() calls ignored in the driver, C1 and the serial collector everywhere
+    assert "-XX:+DisableExplicitGC" in thrift and "-XX:ReservedCodeCacheSize=128m" in thrift
+    assert "spark.executor.extraJavaOptions=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" in thrift
+    assert "spark.sql.codegen.wholeStage=false" in thrift
+    assert small["master"][1]["SPARK_DAEMON_JAVA_OPTS"] == "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    at_volume = _started_commands(tmp_path, monkeypatch, small=False)
+    thrift = " ".join(at_volume["thrift"][0])
+    assert "-XX" not in thrift and "codegen" not in thrift
+    assert "SPARK_DAEMON_JAVA_OPTS" not in at_volume["worker"][1]
