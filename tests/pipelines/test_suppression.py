@@ -375,3 +375,55 @@ def test_the_decisions_do_not_depend_on_the_order_the_rows_arrive_in():
         again = S.solve_tables(frame.sample(fraction=1.0, shuffle=True, seed=seed),
                                rels.sample(fraction=1.0, shuffle=True, seed=seed + 10), M)  # fmt: skip
         assert again.sort("address").equals(first)
+
+
+def _disclosure_model():
+    """models/publication/disclosure/disclosure_suppression.py, the dbt Python model, as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "models" / "publication" / "disclosure" / "disclosure_suppression.py"
+    spec = importlib.util.spec_from_file_location("disclosure_suppression_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _FakeDbt:
+    """What the model asks of dbt: its config, and each ref as a frame."""
+
+    def __init__(self, config: dict):
+        import polars as pl
+
+        self.config = type("Config", (), {"get": staticmethod(config.get), "__call__": lambda *a, **k: None})()
+        self._frame = pl.DataFrame({"earliest_data_date": [None]}, schema={"earliest_data_date": pl.Date})
+
+    def ref(self, name):
+        return type("Relation", (), {"pl": lambda _self: self._frame})()
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_solve_runs_with_duckdbs_buffers_evicted_and_the_limit_is_restored(monkeypatch, fails):
+    import duckdb
+    import polars as pl
+
+    model = _disclosure_model()
+    session = duckdb.connect()
+    session.execute("set memory_limit = '2GB'")
+    seen = []
+
+    def solve(*_args, **_kwargs):
+        seen.append(session.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        if fails:
+            raise S.SuppressionError("a relation does not hold")
+        return pl.DataFrame({"address": ["a"], "reason": ["shown"]})
+
+    monkeypatch.setattr("pipelines.suppression.solve_tables", solve)
+    dbt = _FakeDbt({"disclosure_min_count": "8", "disclosure_rounding_base": "5", "memory_limit": "2GB"})
+    if fails:
+        with pytest.raises(S.SuppressionError):
+            model.model(dbt, session)
+    else:
+        assert model.model(dbt, session).num_rows == 1
+    assert seen == ["488.2 MiB"]  # 512 MB while solving: the pages earlier models read are evicted
+    assert session.execute("select current_setting('memory_limit')").fetchall() == [("1.8 GiB",)]  # 2 GB again

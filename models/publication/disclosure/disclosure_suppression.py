@@ -10,6 +10,14 @@ row's base or its value). Partial-period cells are not published and are not lis
 """
 
 
+# DuckDB's memory limit while the solve runs. The solve's arrays live in this process beside
+# DuckDB's buffers, which still hold the pages every model before it read, up to the run's
+# limit (2 GB by default): lowering the limit evicts them at once (later models read them
+# from the file again), and the process's peak falls by as much (docs/decisions.md,
+# "Performance"). 512 MB leaves room for a data test dbt runs beside this model.
+SOLVE_MEMORY_LIMIT = "512MB"
+
+
 def model(dbt, session):
     dbt.config(materialized="table")
     from pipelines.suppression import earliest_quarter_of, solve_tables
@@ -17,11 +25,15 @@ def model(dbt, session):
     cells = dbt.ref("disclosure_cells").pl()
     relations = dbt.ref("disclosure_relations").pl()
     labels = dbt.ref("int_c20_period_labels").pl()
-    decided = solve_tables(
-        cells,
-        relations,
-        min_count=int(dbt.config.get("disclosure_min_count")),
-        rounding_base=int(dbt.config.get("disclosure_rounding_base")),
-        earliest_quarter=earliest_quarter_of(labels),
-    )
+    session.execute(f"set memory_limit = '{SOLVE_MEMORY_LIMIT}'")
+    try:
+        decided = solve_tables(
+            cells,
+            relations,
+            min_count=int(dbt.config.get("disclosure_min_count")),
+            rounding_base=int(dbt.config.get("disclosure_rounding_base")),
+            earliest_quarter=earliest_quarter_of(labels),
+        )
+    finally:
+        session.execute(f"set memory_limit = '{dbt.config.get('memory_limit')}'")
     return decided.to_arrow()
